@@ -1,0 +1,102 @@
+/* webremote: the gateway's configuration (docs/config.md). */
+#include "config.h"
+
+#include "gateway/gateway-config.h"
+
+#include <string.h>
+
+#include "common/config.h"
+
+/* Shorter tokens are guessable; the demo makes 32 random bytes. */
+#define MIN_AGENT_TOKEN_LEN 16
+
+static const WrConfigKey schema[] = {
+  { "gateway", "listen", WR_KEY_STRING, 0, 255 },
+  { "gateway", "port", WR_KEY_INT, 0, 65535 },
+  { "gateway", "state-dir", WR_KEY_STRING, 0, 4096 },
+  { "gateway", "web-root", WR_KEY_STRING, 0, 4096 },
+  { "gateway", "tls-certificate", WR_KEY_STRING, 0, 4096 },
+  { "gateway", "tls-key", WR_KEY_STRING, 0, 4096 },
+  { "gateway", "listen-backlog", WR_KEY_INT, 16, 65535 },
+  { "auth", "admin-user", WR_KEY_STRING, 0, 128 },
+  { "auth", "agent-token-file", WR_KEY_STRING, 0, 4096 },
+  { "auth", "token-lifetime", WR_KEY_INT, 60, 7 * 24 * 3600 },
+  { NULL }
+};
+
+WrGatewayConfig *
+wr_gateway_config_load (const char *path, gboolean must_exist,
+    GError **error)
+{
+  g_autoptr (GKeyFile) kf = NULL;
+  WrGatewayConfig *c;
+
+  if (path && (must_exist || g_file_test (path, G_FILE_TEST_EXISTS))) {
+    kf = wr_config_load (path, schema, error);
+    if (!kf)
+      return NULL;
+  }
+
+  c = g_new0 (WrGatewayConfig, 1);
+  c->listen = wr_config_get_string (kf, "gateway", "listen", "0.0.0.0");
+  c->port = wr_config_get_int (kf, "gateway", "port", 8443);
+  c->state_dir = wr_config_get_string (kf, "gateway", "state-dir",
+      "/var/lib/webremote");
+  c->web_root = wr_config_get_string (kf, "gateway", "web-root",
+      WR_DATADIR "/web");
+  c->tls_certificate = wr_config_get_string (kf, "gateway",
+      "tls-certificate", NULL);
+  c->tls_key = wr_config_get_string (kf, "gateway", "tls-key", NULL);
+  c->listen_backlog = wr_config_get_int (kf, "gateway", "listen-backlog",
+      1024);
+  c->admin_user = wr_config_get_string (kf, "auth", "admin-user", "admin");
+  c->agent_token_file = wr_config_get_string (kf, "auth", "agent-token-file",
+      NULL);
+  c->token_lifetime = wr_config_get_int (kf, "auth", "token-lifetime",
+      12 * 3600);
+  return c;
+}
+
+void
+wr_gateway_config_free (WrGatewayConfig *c)
+{
+  if (!c)
+    return;
+  g_free (c->listen);
+  g_free (c->state_dir);
+  g_free (c->web_root);
+  g_free (c->tls_certificate);
+  g_free (c->tls_key);
+  g_free (c->admin_user);
+  g_free (c->agent_token_file);
+  g_free (c);
+}
+
+char *
+wr_gateway_config_read_agent_token (const WrGatewayConfig *config,
+    GError **error)
+{
+  g_autofree char *token = NULL;
+  g_autoptr (GError) local = NULL;
+
+  if (config->agent_token_file && *config->agent_token_file) {
+    if (!g_file_get_contents (config->agent_token_file, &token, NULL,
+            &local)) {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+          "cannot read the agent token file: %s", local->message);
+      return NULL;
+    }
+  } else if (g_getenv ("WEBREMOTE_AGENT_TOKEN")) {
+    token = g_strdup (g_getenv ("WEBREMOTE_AGENT_TOKEN"));
+  } else {
+    return NULL;
+  }
+  g_strstrip (token);
+  if (strlen (token) < MIN_AGENT_TOKEN_LEN) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "the agent token must be at least %d characters long",
+        MIN_AGENT_TOKEN_LEN);
+    return NULL;
+  }
+  return g_steal_pointer (&token);
+}

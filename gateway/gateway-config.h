@@ -1,0 +1,47 @@
+/* webremote: the gateway's configuration (docs/config.md). */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define WR_GATEWAY_DEFAULT_CONFIG "/etc/webremote/gateway.conf"
+
+typedef struct {
+  char *listen;           /* [gateway] listen */
+  gint64 port;            /* [gateway] port */
+  char *state_dir;        /* [gateway] state-dir */
+  char *web_root;         /* [gateway] web-root */
+  char *tls_certificate;  /* [gateway] tls-certificate (nullable) */
+  char *tls_key;          /* [gateway] tls-key (nullable) */
+  gint64 listen_backlog;  /* [gateway] listen-backlog */
+  char *admin_user;       /* [auth] admin-user */
+  char *agent_token_file; /* [auth] agent-token-file (nullable) */
+  gint64 token_lifetime;  /* [auth] token-lifetime, seconds */
+} WrGatewayConfig;
+
+/**
+ * wr_gateway_config_load:
+ * @path: (nullable): the keyfile; %NULL gives the defaults
+ * @must_exist: whether a missing @path is an error (an explicit --config)
+ *
+ * Returns: (transfer full) (nullable): the configuration, or %NULL with
+ * every problem listed as `FILE:LINE: [group] key: reason`.
+ */
+WrGatewayConfig *wr_gateway_config_load (const char *path,
+    gboolean must_exist, GError **error);
+void wr_gateway_config_free (WrGatewayConfig *config);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WrGatewayConfig, wr_gateway_config_free)
+
+/**
+ * wr_gateway_config_read_agent_token:
+ * The pre-shared agent token from `agent-token-file` or the environment
+ * variable WEBREMOTE_AGENT_TOKEN.
+ * Returns: (transfer full) (nullable): the token, or %NULL with @error set
+ * when the file is unreadable or the token too short; %NULL without error
+ * when none is configured.
+ */
+char *wr_gateway_config_read_agent_token (const WrGatewayConfig *config,
+    GError **error);
+
+G_END_DECLS

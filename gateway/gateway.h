@@ -1,0 +1,22 @@
+/* webremote: the gateway process's parts, wired together in main.c. */
+#pragma once
+
+#include <libsoup/soup.h>
+
+#include "gateway/agent-registry.h"
+#include "gateway/auth.h"
+#include "gateway/gateway-config.h"
+#include "gateway/signaling.h"
+
+G_BEGIN_DECLS
+
+typedef struct {
+  WrGatewayConfig *config;
+  WrAuth *auth;
+  WrAgentRegistry *registry;
+  WrSignaling *signaling;
+  SoupServer *server;
+  char *fingerprint; /* of the TLS certificate, for the log */
+} WrGateway;
+
+G_END_DECLS

@@ -1,0 +1,182 @@
+/* webremote-gateway: HTTPS/WSS front door, REST API, signaling relay. */
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include <glib-unix.h>
+#include <glib/gstdio.h>
+
+#include "common/crypto.h"
+#include "gateway/auth-local.h"
+#include "gateway/gateway.h"
+#include "gateway/server.h"
+#include "gateway/tls-identity.h"
+
+/* Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage. */
+#define EXIT_CONFIG 2
+
+static char *opt_config;
+static char *opt_listen;
+static int opt_port = -1;
+static char *opt_state_dir;
+static char *opt_web_root;
+static char *opt_tls_certificate;
+static char *opt_tls_key;
+static char *opt_agent_token_file;
+static gboolean opt_print_fingerprint;
+static gboolean opt_version;
+
+static const GOptionEntry entries[] = {
+  { "config", 'c', 0, G_OPTION_ARG_FILENAME, &opt_config,
+    "Configuration file (default " WR_GATEWAY_DEFAULT_CONFIG ")", "FILE" },
+  { "listen", 0, 0, G_OPTION_ARG_STRING, &opt_listen,
+    "Address to listen on", "ADDR" },
+  { "port", 'p', 0, G_OPTION_ARG_INT, &opt_port,
+    "Port to listen on (0 picks one)", "PORT" },
+  { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_state_dir,
+    "Directory for the certificate and other state", "DIR" },
+  { "web-root", 0, 0, G_OPTION_ARG_FILENAME, &opt_web_root,
+    "Directory of the built web client", "DIR" },
+  { "tls-certificate", 0, 0, G_OPTION_ARG_FILENAME, &opt_tls_certificate,
+    "TLS certificate (PEM)", "FILE" },
+  { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_tls_key,
+    "TLS private key (PEM)", "FILE" },
+  { "agent-token-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_agent_token_file,
+    "File holding the pre-shared agent token", "FILE" },
+  { "print-fingerprint", 0, 0, G_OPTION_ARG_NONE, &opt_print_fingerprint,
+    "Print the TLS certificate's SHA-256 fingerprint and exit", NULL },
+  { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
+    "Print the version and exit", NULL },
+  { NULL }
+};
+
+static void
+override (char **field, const char *value)
+{
+  if (value) {
+    g_free (*field);
+    *field = g_strdup (value);
+  }
+}
+
+static gboolean
+on_signal (gpointer loop)
+{
+  g_message ("shutting down");
+  g_main_loop_quit (loop);
+  return G_SOURCE_REMOVE;
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autoptr (GOptionContext) ctx = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrGatewayConfig) config = NULL;
+  g_autoptr (GTlsCertificate) cert = NULL;
+  g_autoptr (GMainLoop) loop = NULL;
+  g_autofree char *agent_token = NULL;
+  WrGateway gw = { 0 };
+  gboolean created = FALSE;
+  guint16 port = 0;
+
+  setlocale (LC_ALL, "");
+  ctx = g_option_context_new ("- webremote gateway");
+  g_option_context_add_main_entries (ctx, entries, NULL);
+  if (!g_option_context_parse (ctx, &argc, &argv, &error)) {
+    fprintf (stderr, "webremote-gateway: %s\n", error->message);
+    return EXIT_CONFIG;
+  }
+  if (opt_version) {
+    printf ("webremote-gateway %s\n", WR_VERSION);
+    return 0;
+  }
+  if (opt_port > 65535) {
+    fprintf (stderr, "webremote-gateway: --port must be 0..65535\n");
+    return EXIT_CONFIG;
+  }
+
+  config = wr_gateway_config_load (opt_config ? opt_config
+      : WR_GATEWAY_DEFAULT_CONFIG, opt_config != NULL, &error);
+  if (!config) {
+    fprintf (stderr, "webremote-gateway: invalid configuration:\n%s\n",
+        error->message);
+    return EXIT_CONFIG;
+  }
+  override (&config->listen, opt_listen);
+  override (&config->state_dir, opt_state_dir);
+  override (&config->web_root, opt_web_root);
+  override (&config->tls_certificate, opt_tls_certificate);
+  override (&config->tls_key, opt_tls_key);
+  override (&config->agent_token_file, opt_agent_token_file);
+  if (opt_port >= 0)
+    config->port = opt_port;
+
+  if (g_mkdir_with_parents (config->state_dir, 0700) < 0) {
+    fprintf (stderr, "webremote-gateway: cannot create the state directory "
+        "%s: %s\n", config->state_dir, g_strerror (errno));
+    return EXIT_FAILURE;
+  }
+
+  cert = wr_tls_identity_load (config->tls_certificate, config->tls_key,
+      config->state_dir, &created, &error);
+  if (!cert) {
+    fprintf (stderr, "webremote-gateway: %s\n", error->message);
+    return EXIT_CONFIG;
+  }
+  gw.fingerprint = wr_certificate_fingerprint (cert);
+  if (opt_print_fingerprint) {
+    printf ("%s\n", gw.fingerprint);
+    g_free (gw.fingerprint);
+    return 0;
+  }
+  if (created)
+    g_message ("created a self-signed TLS certificate in %s/tls",
+        config->state_dir);
+  g_message ("TLS certificate fingerprint (SHA-256): %s", gw.fingerprint);
+
+  agent_token = wr_gateway_config_read_agent_token (config, &error);
+  if (error) {
+    fprintf (stderr, "webremote-gateway: %s\n", error->message);
+    return EXIT_CONFIG;
+  }
+  if (!agent_token)
+    g_warning ("no agent token is configured (agent-token-file or "
+        "WEBREMOTE_AGENT_TOKEN): every agent will be refused");
+
+  gw.config = config;
+  gw.auth = WR_AUTH (wr_auth_local_new (config->admin_user, config->state_dir,
+          agent_token, config->token_lifetime, &error));
+  if (!gw.auth) {
+    fprintf (stderr, "webremote-gateway: %s\n", error->message);
+    return EXIT_FAILURE;
+  }
+  gw.registry = wr_agent_registry_new ();
+  gw.signaling = wr_signaling_new (gw.registry, gw.auth);
+  gw.server = wr_server_new (&gw, cert);
+
+  if (!wr_server_listen (gw.server, config->listen, (guint16) config->port,
+          (int) config->listen_backlog, &port, &error)) {
+    fprintf (stderr, "webremote-gateway: cannot listen on %s:%" G_GINT64_FORMAT
+        ": %s\n", config->listen, config->port, error->message);
+    return EXIT_FAILURE;
+  }
+  printf ("webremote-gateway: listening on https://%s:%u\n",
+      config->listen, port);
+  fflush (stdout);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  g_unix_signal_add (SIGINT, on_signal, loop);
+  g_unix_signal_add (SIGTERM, on_signal, loop);
+  g_main_loop_run (loop);
+
+  soup_server_disconnect (gw.server);
+  g_clear_pointer (&gw.signaling, wr_signaling_free);
+  g_clear_object (&gw.server);
+  g_clear_pointer (&gw.registry, wr_agent_registry_free);
+  g_clear_object (&gw.auth);
+  g_free (gw.fingerprint);
+  return 0;
+}

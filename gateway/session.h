@@ -1,0 +1,37 @@
+/* webremote: one viewing/control session between a client and an agent. */
+#pragma once
+
+#include "gateway/connection.h"
+
+G_BEGIN_DECLS
+
+/* Scopes a session may ask for (docs/protocol.md). */
+#define WR_SCOPE_VIEW "view"
+#define WR_SCOPE_CONTROL "control"
+
+typedef struct {
+  char *sid;
+  char *user;
+  char *agent_id;
+  char *display;
+  GStrv scopes;
+  WrConnection *client; /* the viewer's signaling connection */
+  WrConnection *agent;  /* the agent connection the session runs on */
+  gint64 created;       /* unix seconds */
+} WrSession;
+
+/**
+ * wr_session_new:
+ * Returns: (transfer full): a session with a new random id; keeps
+ * references on both connections.
+ */
+WrSession *wr_session_new (const char *user, const char *agent_id,
+    const char *display, const char *const *scopes, WrConnection *client,
+    WrConnection *agent);
+void wr_session_free (WrSession *session);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WrSession, wr_session_free)
+
+/** wr_scope_is_known: whether @scope is one the protocol defines. */
+gboolean wr_scope_is_known (const char *scope);
+
+G_END_DECLS

@@ -1,0 +1,529 @@
+/* webremote: the signaling relay between viewers and agents. */
+#include "config.h"
+
+#include "gateway/signaling.h"
+
+#include "common/protocol.h"
+#include "gateway/session.h"
+
+struct _WrSignaling {
+  WrAgentRegistry *registry;
+  WrAuth *auth;
+  GHashTable *sessions;   /* sid -> WrSession */
+  GHashTable *clients;    /* WrConnection -> NULL (set, holds a ref) */
+  GHashTable *agents;     /* WrConnection -> bound agent id */
+};
+
+typedef void (*Handler) (WrSignaling *self, WrConnection *conn,
+    JsonObject *msg);
+
+typedef struct {
+  const char *type;
+  Handler handler;
+} HandlerEntry;
+
+static void
+send_built (WrConnection *conn, JsonBuilder *b)
+{
+  g_autofree char *text = wr_message_builder_finish (b);
+
+  wr_connection_send (conn, text);
+}
+
+static void
+add_string (JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, value);
+}
+
+static void
+add_strv (JsonBuilder *b, const char *name, const char *const *values)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_begin_array (b);
+  for (; values && *values; values++)
+    json_builder_add_string_value (b, *values);
+  json_builder_end_array (b);
+}
+
+static void
+add_ice_servers (JsonBuilder *b)
+{
+  /* Direct connections only for now; TURN credentials come with the TURN
+   * issue. */
+  json_builder_set_member_name (b, "ice_servers");
+  json_builder_begin_array (b);
+  json_builder_end_array (b);
+}
+
+static void
+send_session_ended (WrConnection *conn, const char *sid, const char *reason)
+{
+  JsonBuilder *b = wr_message_new ("session.ended");
+
+  add_string (b, "sid", sid);
+  add_string (b, "reason", reason);
+  send_built (conn, b);
+  g_object_unref (b);
+}
+
+static void
+send_session_end (WrConnection *conn, const char *sid, const char *reason)
+{
+  JsonBuilder *b = wr_message_new ("session.end");
+
+  add_string (b, "sid", sid);
+  add_string (b, "reason", reason);
+  send_built (conn, b);
+  g_object_unref (b);
+}
+
+static void
+send_pong (WrConnection *conn, JsonObject *msg)
+{
+  JsonBuilder *b = wr_message_new ("pong");
+  const char *id = wr_message_get_string (msg, "id");
+
+  if (id)
+    add_string (b, "ref", id);
+  send_built (conn, b);
+  g_object_unref (b);
+}
+
+/* Forwards an sdp.* or ice.candidate message unchanged but for the fields
+ * we know, so that nothing the sender smuggled in reaches the other side. */
+static void
+relay (WrConnection *to, JsonObject *msg)
+{
+  const char *type = wr_message_get_type (msg);
+  JsonBuilder *b = wr_message_new (type);
+
+  add_string (b, "sid", wr_message_get_string (msg, "sid"));
+  if (g_str_equal (type, "ice.candidate")) {
+    add_string (b, "candidate", wr_message_get_string (msg, "candidate"));
+    json_builder_set_member_name (b, "sdp_mline_index");
+    json_builder_add_int_value (b,
+        wr_message_get_int (msg, "sdp_mline_index", 0));
+  } else {
+    add_string (b, "sdp", wr_message_get_string (msg, "sdp"));
+  }
+  send_built (to, b);
+  g_object_unref (b);
+}
+
+static guint
+count_client_sessions (WrSignaling *self, WrConnection *client)
+{
+  GHashTableIter iter;
+  WrSession *s;
+  guint n = 0;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &s))
+    if (s->client == client)
+      n++;
+  return n;
+}
+
+/* The session @sid if @conn is on either end of it. */
+static WrSession *
+lookup_session (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  WrSession *s = g_hash_table_lookup (self->sessions,
+      wr_message_get_string (msg, "sid"));
+
+  if (!s || (s->client != conn && s->agent != conn)) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
+        "no such session", wr_message_get_string (msg, "id"));
+    return NULL;
+  }
+  return s;
+}
+
+/* ---- client channel ---- */
+
+static void
+client_ping (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  send_pong (conn, msg);
+}
+
+static void
+client_session_request (WrSignaling *self, WrConnection *conn,
+    JsonObject *msg)
+{
+  const char *ref = wr_message_get_string (msg, "id");
+  const char *agent_id = wr_message_get_string (msg, "agent");
+  const char *display = wr_message_get_string (msg, "display");
+  const WrPrincipal *user = wr_connection_get_principal (conn);
+  static const char *const default_scopes[] = { "view", "control", NULL };
+  g_autoptr (GPtrArray) scopes = g_ptr_array_new ();
+  WrAgentRecord *agent;
+  JsonArray *requested;
+  WrSession *s;
+  JsonBuilder *b;
+
+  agent = wr_agent_registry_lookup (self->registry, agent_id);
+  if (!agent) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
+        "no such agent", ref);
+    return;
+  }
+  if (!agent->conn) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_AGENT_OFFLINE,
+        "the agent is not connected", ref);
+    return;
+  }
+  if (!display)
+    display = wr_agent_record_default_display (agent);
+  if (!display || !wr_agent_record_has_display (agent, display)) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
+        "the agent has no such display", ref);
+    return;
+  }
+
+  requested = json_object_has_member (msg, "scopes")
+      ? json_object_get_array_member (msg, "scopes") : NULL;
+  if (requested) {
+    for (guint i = 0; i < json_array_get_length (requested); i++) {
+      const char *scope = json_array_get_string_element (requested, i);
+      if (!wr_scope_is_known (scope)) {
+        wr_connection_send_error (conn, WR_PROTOCOL_ERROR_INVALID_FIELD,
+            "field 'scopes' names an unknown scope", ref);
+        return;
+      }
+      g_ptr_array_add (scopes, (gpointer) scope);
+    }
+  } else {
+    for (const char *const *d = default_scopes; *d; d++)
+      g_ptr_array_add (scopes, (gpointer) *d);
+  }
+  g_ptr_array_add (scopes, NULL);
+
+  /* The single admin account holds every scope; the role model narrows this
+   * to the intersection with the user's permissions. */
+  if (!user || !user->admin) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_FORBIDDEN,
+        "you may not open sessions", ref);
+    return;
+  }
+
+  if (count_client_sessions (self, conn)
+      >= WR_SIGNALING_MAX_SESSIONS_PER_CLIENT) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_FORBIDDEN,
+        "too many sessions on this connection", ref);
+    return;
+  }
+
+  s = wr_session_new (user->name, agent->id, display,
+      (const char *const *) scopes->pdata, conn, agent->conn);
+  g_hash_table_insert (self->sessions, s->sid, s);
+  g_message ("session %s: %s opened %s display %s", s->sid, s->user,
+      s->agent_id, s->display);
+
+  b = wr_message_new ("session.granted");
+  if (ref)
+    add_string (b, "ref", ref);
+  add_string (b, "sid", s->sid);
+  add_string (b, "agent", s->agent_id);
+  add_string (b, "display", s->display);
+  add_strv (b, "scopes", (const char *const *) s->scopes);
+  add_ice_servers (b);
+  send_built (conn, b);
+  g_object_unref (b);
+
+  b = wr_message_new ("session.start");
+  add_string (b, "sid", s->sid);
+  add_string (b, "display", s->display);
+  add_string (b, "user", s->user);
+  add_strv (b, "scopes", (const char *const *) s->scopes);
+  add_ice_servers (b);
+  send_built (s->agent, b);
+  g_object_unref (b);
+}
+
+static void
+client_relay (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  WrSession *s = lookup_session (self, conn, msg);
+
+  if (s && s->client == conn)
+    relay (s->agent, msg);
+  else if (s)
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
+        "no such session", wr_message_get_string (msg, "id"));
+}
+
+static void
+client_session_end (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  WrSession *s = lookup_session (self, conn, msg);
+  const char *reason = wr_message_get_string (msg, "reason");
+
+  if (!s)
+    return;
+  g_message ("session %s: ended by the viewer", s->sid);
+  send_session_end (s->agent, s->sid, reason ? reason : "ended by the viewer");
+  send_session_ended (conn, s->sid, "ended by the viewer");
+  g_hash_table_remove (self->sessions, s->sid);
+}
+
+static const HandlerEntry client_handlers[] = {
+  { "ping", client_ping },
+  { "session.request", client_session_request },
+  { "sdp.answer", client_relay },
+  { "ice.candidate", client_relay },
+  { "session.end", client_session_end },
+};
+
+/* ---- agent channel ---- */
+
+static void
+agent_hello (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  const char *bound = g_hash_table_lookup (self->agents, conn);
+  const char *id = wr_message_get_string (msg, "agent");
+  g_autoptr (WrConnection) replaced = NULL;
+  JsonBuilder *b;
+
+  if (wr_connection_get_agent_id (conn)) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_FORBIDDEN,
+        "agent.hello was already received", wr_message_get_string (msg, "id"));
+    return;
+  }
+  if (bound && *bound && !g_str_equal (bound, id)) {
+    g_message ("agent from %s claimed the id '%s' its credential is not "
+        "bound to", wr_connection_get_peer_address (conn), id);
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_UNAUTHORIZED,
+        "this credential belongs to another agent", NULL);
+    wr_connection_close (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+        "wrong agent id");
+    return;
+  }
+
+  wr_connection_set_agent_id (conn, id);
+  if (!wr_agent_registry_attach (self->registry, conn, msg, &replaced)) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_FORBIDDEN,
+        "the gateway knows too many agents", NULL);
+    wr_connection_close (conn, 1013 /* try again later */,
+        "registry full");
+    return;
+  }
+  if (replaced) {
+    g_message ("agent %s reconnected; closing its previous connection", id);
+    wr_connection_close (replaced, SOUP_WEBSOCKET_CLOSE_NORMAL, "replaced");
+  }
+  g_message ("agent %s (%s) online from %s", id,
+      wr_message_get_string (msg, "name"),
+      wr_connection_get_peer_address (conn));
+
+  b = wr_message_new ("agent.welcome");
+  add_string (b, "version", WR_VERSION);
+  send_built (conn, b);
+  g_object_unref (b);
+}
+
+static void
+agent_status (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  wr_agent_registry_set_pipelines (self->registry,
+      wr_connection_get_agent_id (conn),
+      json_object_get_array_member (msg, "pipelines"));
+}
+
+static void
+agent_ping (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  send_pong (conn, msg);
+}
+
+static void
+agent_ignore (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+}
+
+static void
+agent_error (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  g_debug ("agent %s reported %s: %s", wr_connection_get_agent_id (conn),
+      wr_message_get_string (msg, "code"),
+      wr_message_get_string (msg, "message"));
+}
+
+static void
+agent_relay (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  WrSession *s = lookup_session (self, conn, msg);
+
+  if (s && s->agent == conn)
+    relay (s->client, msg);
+}
+
+static void
+agent_session_ended (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  WrSession *s = lookup_session (self, conn, msg);
+
+  if (!s || s->agent != conn)
+    return;
+  g_message ("session %s: ended by the agent: %s", s->sid,
+      wr_message_get_string (msg, "reason"));
+  send_session_ended (s->client, s->sid,
+      wr_message_get_string (msg, "reason"));
+  g_hash_table_remove (self->sessions, s->sid);
+}
+
+static const HandlerEntry agent_handlers[] = {
+  { "agent.hello", agent_hello },
+  { "agent.status", agent_status },
+  { "ping", agent_ping },
+  { "pong", agent_ignore },
+  { "error", agent_error },
+  { "sdp.offer", agent_relay },
+  { "ice.candidate", agent_relay },
+  { "session.ended", agent_session_ended },
+};
+
+static void
+dispatch (WrSignaling *self, WrConnection *conn, JsonObject *msg,
+    const HandlerEntry *table, gsize n)
+{
+  const char *type = wr_message_get_type (msg);
+
+  for (gsize i = 0; i < n; i++) {
+    if (g_str_equal (table[i].type, type)) {
+      table[i].handler (self, conn, msg);
+      return;
+    }
+  }
+  /* valid on this channel but handled by nobody: a table mismatch */
+  wr_connection_send_error (conn, WR_PROTOCOL_ERROR_UNKNOWN_TYPE,
+      "message type not handled", wr_message_get_string (msg, "id"));
+}
+
+static void
+on_client_message (WrConnection *conn, JsonObject *msg, gpointer user_data)
+{
+  dispatch (user_data, conn, msg, client_handlers,
+      G_N_ELEMENTS (client_handlers));
+}
+
+static void
+on_agent_message (WrConnection *conn, JsonObject *msg, gpointer user_data)
+{
+  WrSignaling *self = user_data;
+
+  if (!wr_connection_get_agent_id (conn)
+      && !g_str_equal (wr_message_get_type (msg), "agent.hello")) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_FORBIDDEN,
+        "the first message must be agent.hello",
+        wr_message_get_string (msg, "id"));
+    return;
+  }
+  dispatch (self, conn, msg, agent_handlers, G_N_ELEMENTS (agent_handlers));
+}
+
+static void
+on_client_closed (WrConnection *conn, gpointer user_data)
+{
+  WrSignaling *self = user_data;
+  GHashTableIter iter;
+  WrSession *s;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &s)) {
+    if (s->client != conn)
+      continue;
+    g_message ("session %s: the viewer disconnected", s->sid);
+    send_session_end (s->agent, s->sid, "viewer disconnected");
+    g_hash_table_iter_remove (&iter);
+  }
+  g_hash_table_remove (self->clients, conn);
+}
+
+static void
+on_agent_closed (WrConnection *conn, gpointer user_data)
+{
+  WrSignaling *self = user_data;
+  GHashTableIter iter;
+  WrSession *s;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &s)) {
+    if (s->agent != conn)
+      continue;
+    send_session_ended (s->client, s->sid, "agent disconnected");
+    g_hash_table_iter_remove (&iter);
+  }
+  if (wr_agent_registry_detach (self->registry, conn))
+    g_message ("agent %s offline", wr_connection_get_agent_id (conn));
+  g_hash_table_remove (self->agents, conn);
+}
+
+WrSignaling *
+wr_signaling_new (WrAgentRegistry *registry, WrAuth *auth)
+{
+  WrSignaling *self = g_new0 (WrSignaling, 1);
+
+  self->registry = registry;
+  self->auth = g_object_ref (auth);
+  self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      (GDestroyNotify) wr_session_free);
+  self->clients = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
+  self->agents = g_hash_table_new_full (NULL, NULL, g_object_unref, g_free);
+  return self;
+}
+
+void
+wr_signaling_free (WrSignaling *self)
+{
+  GHashTableIter iter;
+  WrConnection *conn;
+
+  if (!self)
+    return;
+  g_hash_table_remove_all (self->sessions);
+  g_hash_table_iter_init (&iter, self->clients);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &conn, NULL))
+    wr_connection_set_handlers (conn, NULL, NULL, NULL);
+  g_hash_table_iter_init (&iter, self->agents);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &conn, NULL))
+    wr_connection_set_handlers (conn, NULL, NULL, NULL);
+  g_hash_table_unref (self->sessions);
+  g_hash_table_unref (self->clients);
+  g_hash_table_unref (self->agents);
+  g_object_unref (self->auth);
+  g_free (self);
+}
+
+void
+wr_signaling_add_client (WrSignaling *self, WrConnection *conn)
+{
+  const WrPrincipal *user = wr_connection_get_principal (conn);
+  JsonBuilder *b;
+
+  g_hash_table_add (self->clients, g_object_ref (conn));
+  wr_connection_set_handlers (conn, on_client_message, on_client_closed, self);
+
+  b = wr_message_new ("welcome");
+  add_string (b, "user", user ? user->name : "?");
+  add_string (b, "version", WR_VERSION);
+  send_built (conn, b);
+  g_object_unref (b);
+}
+
+void
+wr_signaling_add_agent (WrSignaling *self, WrConnection *conn,
+    const char *bound_agent_id)
+{
+  g_hash_table_insert (self->agents, g_object_ref (conn),
+      g_strdup (bound_agent_id ? bound_agent_id : ""));
+  wr_connection_set_handlers (conn, on_agent_message, on_agent_closed, self);
+}
+
+guint
+wr_signaling_get_session_count (WrSignaling *self)
+{
+  return g_hash_table_size (self->sessions);
+}

@@ -1,0 +1,44 @@
+/* webremote: the signaling relay between viewers and agents.
+ *
+ * Owns the sessions. Each validated message is dispatched through a
+ * type -> handler table per channel (guacamole's user-handlers pattern);
+ * the gateway relays SDP and ICE only within a session that belongs to the
+ * sender.
+ */
+#pragma once
+
+#include "gateway/agent-registry.h"
+#include "gateway/auth.h"
+#include "gateway/connection.h"
+
+G_BEGIN_DECLS
+
+typedef struct _WrSignaling WrSignaling;
+
+/* At most this many live sessions per viewer connection. */
+#define WR_SIGNALING_MAX_SESSIONS_PER_CLIENT 8
+
+/**
+ * wr_signaling_new:
+ * @registry: (transfer none): must outlive the relay
+ * @auth: (transfer none): checks the agent id an agent may claim
+ */
+WrSignaling *wr_signaling_new (WrAgentRegistry *registry, WrAuth *auth);
+void wr_signaling_free (WrSignaling *self);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WrSignaling, wr_signaling_free)
+
+/** wr_signaling_add_client: takes over a browser's WebSocket. */
+void wr_signaling_add_client (WrSignaling *self, WrConnection *conn);
+
+/**
+ * wr_signaling_add_agent:
+ * @bound_agent_id: the id the agent's credential is bound to, or "" when
+ *   it may claim any
+ */
+void wr_signaling_add_agent (WrSignaling *self, WrConnection *conn,
+    const char *bound_agent_id);
+
+/** wr_signaling_get_session_count: live sessions, for status output. */
+guint wr_signaling_get_session_count (WrSignaling *self);
+
+G_END_DECLS
