@@ -369,6 +369,24 @@ lookup (const char *type)
   return NULL;
 }
 
+GPtrArray *
+wr_protocol_list_types (void)
+{
+  GPtrArray *types = g_ptr_array_new ();
+
+  for (gsize i = 0; i < G_N_ELEMENTS (messages); i++)
+    g_ptr_array_add (types, (gpointer) messages[i].type);
+  return types;
+}
+
+guint
+wr_protocol_type_channels (const char *type)
+{
+  const MessageSpec *spec = lookup (type);
+
+  return spec ? spec->channels : 0;
+}
+
 static const FieldSpec envelope_fields[] = {
   INT ("v", TRUE, G_MININT64, G_MAXINT64),
   STR ("type", TRUE, 1, 64),

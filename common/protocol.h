@@ -114,6 +114,19 @@ char *wr_message_error_new (WrProtocolError code, const char *message,
  */
 char *wr_message_error_from_gerror (const GError *error, const char *ref);
 
+/**
+ * wr_protocol_list_types:
+ * Returns: (transfer container): every message type in the validation
+ * table; the strings are static. For tests and documentation checks.
+ */
+GPtrArray *wr_protocol_list_types (void);
+
+/**
+ * wr_protocol_type_channels:
+ * Returns: the WrChannel mask @type is accepted on, 0 for unknown types.
+ */
+guint wr_protocol_type_channels (const char *type);
+
 /* Convenience readers for validated messages. The validation table
  * guarantees type and presence of required fields. */
 const char *wr_message_get_type (JsonObject *msg);
