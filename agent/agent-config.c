@@ -1,0 +1,237 @@
+/* webremote-agent: configuration (keyfile + command line + environment). */
+#include "config.h"
+
+#include "agent/agent-config.h"
+
+#include <gio/gio.h>
+#include <string.h>
+
+#include "common/config.h"
+#include "common/crypto.h"
+
+static const WrConfigKey schema[] = {
+  { "agent", "id", WR_KEY_STRING, 0, 64 },
+  { "agent", "name", WR_KEY_STRING, 0, 128 },
+  { "agent", "gateway-url", WR_KEY_STRING, 0, 2048 },
+  { "agent", "gateway-fingerprint", WR_KEY_STRING, 0, 128 },
+  { "agent", "gateway-ca-file", WR_KEY_STRING, 0, 4096 },
+  { "agent", "token-file", WR_KEY_STRING, 0, 4096 },
+  { "agent", "displays", WR_KEY_STRING_LIST },
+  { "agent", "reconnect-min-ms", WR_KEY_INT, 10, 600000 },
+  { "agent", "reconnect-max-ms", WR_KEY_INT, 10, 3600000 },
+  { "webrtc", "ice-addresses", WR_KEY_STRING_LIST },
+  { "video", "framerate", WR_KEY_INT, 1, 120 },
+  { "video", "bitrate-kbps", WR_KEY_INT, 100, 200000 },
+  { NULL }
+};
+
+static char *
+empty_to_null (char *s)
+{
+  if (s && !*s) {
+    g_free (s);
+    return NULL;
+  }
+  return s;
+}
+
+WrAgentConfig *
+wr_agent_config_load (const char *path, gboolean must_exist, GError **error)
+{
+  g_autoptr (WrAgentConfig) cfg = g_new0 (WrAgentConfig, 1);
+  g_autoptr (GKeyFile) kf = NULL;
+
+  if (path && (must_exist || g_file_test (path, G_FILE_TEST_EXISTS))) {
+    kf = wr_config_load (path, schema, error);
+    if (!kf)
+      return NULL;
+  }
+
+  cfg->id = empty_to_null (wr_config_get_string (kf, "agent", "id", NULL));
+  cfg->name = empty_to_null (wr_config_get_string (kf, "agent", "name", NULL));
+  cfg->gateway_url = empty_to_null (wr_config_get_string (kf, "agent",
+          "gateway-url", NULL));
+  cfg->fingerprint = empty_to_null (wr_config_get_string (kf, "agent",
+          "gateway-fingerprint", NULL));
+  cfg->ca_file = empty_to_null (wr_config_get_string (kf, "agent",
+          "gateway-ca-file", NULL));
+  cfg->token_file = empty_to_null (wr_config_get_string (kf, "agent",
+          "token-file", NULL));
+  cfg->displays = wr_config_get_string_list (kf, "agent", "displays");
+  cfg->reconnect_min_ms = wr_config_get_int (kf, "agent", "reconnect-min-ms",
+      500);
+  cfg->reconnect_max_ms = wr_config_get_int (kf, "agent", "reconnect-max-ms",
+      8000);
+  cfg->ice_addresses = wr_config_get_string_list (kf, "webrtc",
+      "ice-addresses");
+  cfg->framerate = (int) wr_config_get_int (kf, "video", "framerate", 30);
+  cfg->bitrate_kbps = (int) wr_config_get_int (kf, "video", "bitrate-kbps",
+      6000);
+
+  if (cfg->reconnect_min_ms > cfg->reconnect_max_ms) {
+    g_set_error (error, WR_CONFIG_ERROR, WR_CONFIG_ERROR_INVALID,
+        "%s: [agent] reconnect-min-ms (%" G_GINT64_FORMAT ") is larger than "
+        "reconnect-max-ms (%" G_GINT64_FORMAT ")",
+        path ? path : "(config)", cfg->reconnect_min_ms, cfg->reconnect_max_ms);
+    return NULL;
+  }
+
+  return g_steal_pointer (&cfg);
+}
+
+static gboolean
+invalid (GError **error, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+static gboolean
+invalid (GError **error, const char *fmt, ...)
+{
+  va_list args;
+  g_autofree char *msg = NULL;
+
+  va_start (args, fmt);
+  msg = g_strdup_vprintf (fmt, args);
+  va_end (args);
+  g_set_error_literal (error, WR_CONFIG_ERROR, WR_CONFIG_ERROR_INVALID, msg);
+  return FALSE;
+}
+
+static gboolean
+read_token (WrAgentConfig *cfg, GError **error)
+{
+  const char *env = g_getenv (WR_AGENT_TOKEN_ENV);
+  g_autofree char *token = NULL;
+
+  if (cfg->token_file) {
+    g_autoptr (GError) local = NULL;
+    if (!g_file_get_contents (cfg->token_file, &token, NULL, &local))
+      return invalid (error, "cannot read the agent token file: %s",
+          local->message);
+  } else if (env) {
+    token = g_strdup (env);
+  } else {
+    return invalid (error, "no agent token: set [agent] token-file, "
+        "--token-file or the environment variable " WR_AGENT_TOKEN_ENV);
+  }
+
+  g_strstrip (token);
+  if (!*token)
+    return invalid (error, "the agent token is empty");
+  for (const char *p = token; *p; p++)
+    if (!g_ascii_isgraph (*p))
+      return invalid (error, "the agent token contains a space or a "
+          "control character");
+  g_free (cfg->token);
+  cfg->token = g_steal_pointer (&token);
+  return TRUE;
+}
+
+gboolean
+wr_agent_config_finish (WrAgentConfig *cfg, GError **error)
+{
+  g_autoptr (GUri) uri = NULL;
+  const char *scheme;
+
+  if (!cfg->id)
+    cfg->id = g_strdup (g_get_host_name ());
+  if (strlen (cfg->id) == 0 || strlen (cfg->id) > 64)
+    return invalid (error, "the agent id must be 1 to 64 bytes long");
+  if (!cfg->name)
+    cfg->name = g_strdup (cfg->id);
+  if (strlen (cfg->name) == 0 || strlen (cfg->name) > 128)
+    return invalid (error, "the agent name must be 1 to 128 bytes long");
+
+  if (!cfg->gateway_url)
+    return invalid (error, "no gateway: set [agent] gateway-url or "
+        "--gateway https://HOST:PORT");
+  uri = g_uri_parse (cfg->gateway_url, G_URI_FLAGS_NONE, NULL);
+  scheme = uri ? g_uri_get_scheme (uri) : NULL;
+  if (!uri || !g_uri_get_host (uri)
+      || !(g_ascii_strcasecmp (scheme, "https") == 0
+          || g_ascii_strcasecmp (scheme, "wss") == 0))
+    return invalid (error, "gateway URL '%s' is not an https:// URL "
+        "(the agent only talks to the gateway over TLS)", cfg->gateway_url);
+
+  if (cfg->fingerprint) {
+    char *norm = wr_fingerprint_normalize (cfg->fingerprint);
+    if (!norm)
+      return invalid (error, "gateway fingerprint '%s' is not a SHA-256 "
+          "fingerprint (64 hex digits, optionally ':'-separated)",
+          cfg->fingerprint);
+    g_free (cfg->fingerprint);
+    cfg->fingerprint = norm;
+  }
+  if (cfg->ca_file && !g_file_test (cfg->ca_file, G_FILE_TEST_IS_REGULAR))
+    return invalid (error, "gateway CA file '%s' does not exist",
+        cfg->ca_file);
+  if (!cfg->fingerprint && !cfg->ca_file)
+    return invalid (error, "refusing to connect without a way to check the "
+        "gateway's certificate: set [agent] gateway-fingerprint "
+        "(--fingerprint, see webremote-gateway --print-fingerprint) or "
+        "gateway-ca-file (--ca-file)");
+
+  if (!cfg->displays || !cfg->displays[0]) {
+    const char *env = g_getenv ("DISPLAY");
+    g_strfreev (cfg->displays);
+    cfg->displays = NULL;
+    if (!env || !*env)
+      return invalid (error, "no X display: set [agent] displays, --display "
+          "or DISPLAY");
+    cfg->displays = g_new0 (char *, 2);
+    cfg->displays[0] = g_strdup (env);
+  }
+  for (int i = 0; cfg->displays[i]; i++)
+    if (!*cfg->displays[i] || strlen (cfg->displays[i]) > 32)
+      return invalid (error, "display name '%s' must be 1 to 32 bytes long",
+          cfg->displays[i]);
+  if (g_strv_length (cfg->displays) > 16)
+    return invalid (error, "at most 16 displays are supported");
+
+  for (int i = 0; cfg->ice_addresses && cfg->ice_addresses[i]; i++) {
+    g_autoptr (GInetAddress) addr =
+        g_inet_address_new_from_string (cfg->ice_addresses[i]);
+    if (!addr)
+      return invalid (error, "ICE address '%s' is not an IP address",
+          cfg->ice_addresses[i]);
+  }
+
+  return read_token (cfg, error);
+}
+
+char *
+wr_agent_config_websocket_url (const WrAgentConfig *cfg)
+{
+  g_autoptr (GUri) uri = g_uri_parse (cfg->gateway_url, G_URI_FLAGS_NONE,
+      NULL);
+  g_autoptr (GUri) ws = NULL;
+  g_autofree char *prefix = NULL;
+  g_autofree char *path = NULL;
+
+  g_return_val_if_fail (uri != NULL, NULL);
+  /* Keep any path prefix the gateway is mounted under. */
+  prefix = g_strdup (g_uri_get_path (uri));
+  while (g_str_has_suffix (prefix, "/"))
+    prefix[strlen (prefix) - 1] = '\0';
+  path = g_strconcat (prefix, "/ws/agent", NULL);
+  ws = g_uri_build (G_URI_FLAGS_NONE, "wss", NULL, g_uri_get_host (uri),
+      g_uri_get_port (uri), path, NULL, NULL);
+  return g_uri_to_string (ws);
+}
+
+void
+wr_agent_config_free (WrAgentConfig *cfg)
+{
+  if (!cfg)
+    return;
+  g_free (cfg->id);
+  g_free (cfg->name);
+  g_free (cfg->gateway_url);
+  g_free (cfg->fingerprint);
+  g_free (cfg->ca_file);
+  g_free (cfg->token_file);
+  if (cfg->token)
+    memset (cfg->token, 0, strlen (cfg->token));
+  g_free (cfg->token);
+  g_strfreev (cfg->displays);
+  g_strfreev (cfg->ice_addresses);
+  g_free (cfg);
+}

@@ -1,0 +1,61 @@
+/* webremote-agent: configuration (keyfile + command line + environment). */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+#define WR_AGENT_DEFAULT_CONFIG WR_SYSCONFDIR "/webremote/agent.conf"
+#define WR_AGENT_TOKEN_ENV "WEBREMOTE_AGENT_TOKEN"
+
+typedef struct {
+  char *id;                 /* agent id, 1..64 bytes */
+  char *name;               /* display name, 1..128 bytes */
+  char *gateway_url;        /* https://HOST:PORT */
+  char *fingerprint;        /* normalised SHA-256 pin, or NULL */
+  char *ca_file;            /* PEM bundle of trusted CAs, or NULL */
+  char *token_file;
+  char *token;              /* secret: never log it */
+  char **displays;          /* X displays, at least one after finish */
+  char **ice_addresses;     /* local addresses ICE may use; NULL = all */
+  gint64 reconnect_min_ms;
+  gint64 reconnect_max_ms;
+  int framerate;
+  int bitrate_kbps;
+} WrAgentConfig;
+
+/**
+ * wr_agent_config_load:
+ * @path: (nullable): the keyfile; %NULL means no file
+ * @must_exist: when %FALSE a missing @path is not an error (the default
+ *   config file is optional)
+ * @error: a WR_CONFIG_ERROR whose message has one `FILE:LINE: ...` line
+ *   per problem
+ *
+ * Reads @path into a new config with defaults for absent keys. Call
+ * wr_agent_config_finish() after applying command line overrides.
+ *
+ * Returns: (transfer full) (nullable): the config or %NULL.
+ */
+WrAgentConfig *wr_agent_config_load (const char *path, gboolean must_exist,
+    GError **error);
+
+/**
+ * wr_agent_config_finish:
+ * Fills in derived defaults ($DISPLAY, the host name), reads the token from
+ * token-file or the environment and checks that the agent can start: a
+ * gateway URL over TLS, a certificate pin or CA file, a token.
+ */
+gboolean wr_agent_config_finish (WrAgentConfig *cfg, GError **error);
+
+/**
+ * wr_agent_config_websocket_url:
+ * Returns: (transfer full): the wss:// URL of the gateway's /ws/agent.
+ */
+char *wr_agent_config_websocket_url (const WrAgentConfig *cfg);
+
+void wr_agent_config_free (WrAgentConfig *cfg);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WrAgentConfig, wr_agent_config_free)
+
+G_END_DECLS

@@ -1,0 +1,708 @@
+/* webremote-agent: one viewer: a queue and a webrtcbin fed by the display
+ * pipeline's tee, plus its "input" DataChannel.
+ *
+ * webrtcbin emits its signals and resolves promises on its own threads.
+ * Handlers there only copy what they need and hand it to the main context
+ * (Call below); everything else, including the WebSocket and Xlib, is
+ * touched on the main context only.
+ */
+#include "config.h"
+
+#include "agent/peer.h"
+
+#include <gst/sdp/sdp.h>
+#include <gst/webrtc/webrtc.h>
+#include <string.h>
+
+#include "agent/input-channel.h"
+
+GST_DEBUG_CATEGORY_STATIC (wr_peer_debug);
+#define GST_CAT_DEFAULT wr_peer_debug
+
+/* Retry interval while webrtcbin's sink pad waits for its first caps. */
+#define WR_CAPS_RETRY_MS 20
+
+struct _WrPeer {
+  GObject parent;
+
+  char *sid;
+  WrDisplayPipeline *pipeline;
+  GstElement *branch;           /* bin: queue ! webrtcbin */
+  GstElement *webrtc;
+  GstPad *webrtc_sink;
+  GstPad *queue_src;
+  gulong caps_probe_id;
+  GstWebRTCDataChannel *input_dc;
+  WrInputChannel *input;
+
+  gboolean started;
+  gboolean negotiation_needed;
+  gboolean caps_ready;
+  gboolean offer_started;
+  gboolean answered;
+  gboolean connected;
+  gboolean closed;
+  guint caps_retry_id;
+};
+
+enum {
+  SIGNAL_OFFER,
+  SIGNAL_ICE_CANDIDATE,
+  SIGNAL_CONNECTED,
+  SIGNAL_FAILED,
+  N_SIGNALS
+};
+
+static guint signals[N_SIGNALS];
+
+G_DEFINE_FINAL_TYPE (WrPeer, wr_peer, G_TYPE_OBJECT)
+
+/* ---- hand-off from webrtcbin threads to the main context ---- */
+
+typedef enum {
+  CALL_NEGOTIATION_NEEDED,
+  CALL_CAPS,
+  CALL_OFFER,
+  CALL_ICE_CANDIDATE,
+  CALL_CONNECTION_STATE,
+  CALL_DC_OPEN,
+  CALL_DC_MESSAGE,
+  CALL_DC_CLOSE,
+  CALL_FAILED,
+} CallKind;
+
+typedef struct {
+  WrPeer *peer;   /* ref */
+  CallKind kind;
+  char *text;     /* NUL-terminated; may hold NULs within len */
+  gsize len;
+  guint number;
+} Call;
+
+static void
+call_free (gpointer data)
+{
+  Call *c = data;
+
+  g_object_unref (c->peer);
+  g_free (c->text);
+  g_free (c);
+}
+
+static void handle_call (Call *c);
+static void post_data (WrPeer *self, CallKind kind, const char *data,
+    gsize len, guint number);
+
+/* Any thread. Copies @text. */
+static void
+post (WrPeer *self, CallKind kind, const char *text, guint number)
+{
+  post_data (self, kind, text, text ? strlen (text) : 0, number);
+}
+
+static gboolean
+call_dispatch (gpointer data)
+{
+  Call *c = data;
+
+  if (!c->peer->closed)
+    handle_call (c);
+  return G_SOURCE_REMOVE;
+}
+
+/* Any thread. Copies @len bytes of @data. */
+static void
+post_data (WrPeer *self, CallKind kind, const char *data, gsize len,
+    guint number)
+{
+  Call *c = g_new0 (Call, 1);
+  GSource *source = g_idle_source_new ();
+
+  c->peer = g_object_ref (self);
+  c->kind = kind;
+  if (data) {
+    c->text = g_malloc (len + 1);
+    memcpy (c->text, data, len);
+    c->text[len] = '\0';
+    c->len = len;
+  }
+  c->number = number;
+  /* Always through a source, even on the main thread, so handlers never
+   * run inside a GStreamer call made by the main thread itself. */
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, call_dispatch, c, call_free);
+  g_source_attach (source, NULL);
+  g_source_unref (source);
+}
+
+/* ---- webrtcbin thread callbacks ---- */
+
+static void
+on_negotiation_needed (GstElement *webrtc, gpointer user_data)
+{
+  post (user_data, CALL_NEGOTIATION_NEEDED, NULL, 0);
+}
+
+static void
+on_ice_candidate (GstElement *webrtc, guint mline, const char *candidate,
+    gpointer user_data)
+{
+  post (user_data, CALL_ICE_CANDIDATE, candidate, mline);
+}
+
+static void
+on_connection_state (GObject *webrtc, GParamSpec *pspec, gpointer user_data)
+{
+  GstWebRTCPeerConnectionState state;
+
+  g_object_get (webrtc, "connection-state", &state, NULL);
+  post (user_data, CALL_CONNECTION_STATE, NULL, state);
+}
+
+static GstPadProbeReturn
+caps_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
+{
+  GstEvent *event = GST_PAD_PROBE_INFO_EVENT (info);
+
+  /* Keep the probe (wr_peer_close removes it): a later caps change is
+   * harmless, the offer is only made once. */
+  if (GST_EVENT_TYPE (event) == GST_EVENT_CAPS)
+    post (user_data, CALL_CAPS, NULL, 0);
+  return GST_PAD_PROBE_OK;
+}
+
+static void
+on_offer_created (GstPromise *promise, gpointer user_data)
+{
+  WrPeer *self = user_data;
+  GstWebRTCSessionDescription *offer = NULL;
+  const GstStructure *reply;
+  g_autofree char *sdp = NULL;
+  GstPromise *local;
+
+  if (gst_promise_wait (promise) != GST_PROMISE_RESULT_REPLIED
+      || !(reply = gst_promise_get_reply (promise))
+      || !gst_structure_get (reply, "offer",
+          GST_TYPE_WEBRTC_SESSION_DESCRIPTION, &offer, NULL)) {
+    post (self, CALL_FAILED, "creating the WebRTC offer failed", 0);
+    gst_promise_unref (promise);
+    return;
+  }
+  gst_promise_unref (promise);
+
+  /* Queue the offer before gathering starts, so that it leaves before any
+   * of our candidates. */
+  sdp = gst_sdp_message_as_text (offer->sdp);
+  post (self, CALL_OFFER, sdp, 0);
+
+  local = gst_promise_new ();
+  g_signal_emit_by_name (self->webrtc, "set-local-description", offer,
+      local);
+  gst_promise_unref (local);
+  gst_webrtc_session_description_free (offer);
+}
+
+static void
+on_remote_description_set (GstPromise *promise, gpointer user_data)
+{
+  WrPeer *self = user_data;
+  const GstStructure *reply = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
+    reply = gst_promise_get_reply (promise);
+  if (reply && gst_structure_has_field (reply, "error")) {
+    g_autofree char *text = NULL;
+    gst_structure_get (reply, "error", G_TYPE_ERROR, &error, NULL);
+    text = g_strdup_printf ("the viewer's answer was refused: %s",
+        error ? error->message : "unknown error");
+    post (self, CALL_FAILED, text, 0);
+  }
+  gst_promise_unref (promise);
+}
+
+static void
+on_dc_open (GstWebRTCDataChannel *dc, gpointer user_data)
+{
+  post (user_data, CALL_DC_OPEN, NULL, 0);
+}
+
+static void
+on_dc_message (GstWebRTCDataChannel *dc, const char *text, gpointer user_data)
+{
+  if (text)
+    post (user_data, CALL_DC_MESSAGE, text, 0);
+}
+
+static void
+on_dc_data (GstWebRTCDataChannel *dc, GBytes *data, gpointer user_data)
+{
+  /* The protocol only has string messages; treat binary ones as text so
+   * that they are validated (a NUL inside is bad_json) and answered the
+   * same way. */
+  gsize len = 0;
+  const char *bytes = data ? g_bytes_get_data (data, &len) : NULL;
+
+  post_data (user_data, CALL_DC_MESSAGE, bytes ? bytes : "", len, 0);
+}
+
+static void
+on_dc_close (GstWebRTCDataChannel *dc, gpointer user_data)
+{
+  post (user_data, CALL_DC_CLOSE, NULL, 0);
+}
+
+/* ---- main context ---- */
+
+static void
+fail (WrPeer *self, const char *reason)
+{
+  if (self->closed)
+    return;
+  g_signal_emit (self, signals[SIGNAL_FAILED], 0, reason);
+}
+
+static void
+maybe_offer (WrPeer *self)
+{
+  GstPromise *promise;
+
+  if (!self->started || !self->negotiation_needed || !self->caps_ready
+      || self->offer_started)
+    return;
+  self->offer_started = TRUE;
+  GST_INFO ("session %s: creating the offer", self->sid);
+  promise = gst_promise_new_with_change_func (on_offer_created,
+      g_object_ref (self), g_object_unref);
+  g_signal_emit_by_name (self->webrtc, "create-offer", NULL, promise);
+}
+
+static gboolean
+caps_retry_cb (gpointer user_data)
+{
+  WrPeer *self = user_data;
+
+  self->caps_retry_id = 0;
+  post (self, CALL_CAPS, NULL, 0);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+handle_caps (WrPeer *self)
+{
+  /* The probe fires just before webrtcbin sees the caps event; the offer
+   * needs webrtcbin to have taken it. */
+  if (!gst_pad_has_current_caps (self->webrtc_sink)) {
+    if (!self->caps_retry_id)
+      self->caps_retry_id = g_timeout_add (WR_CAPS_RETRY_MS, caps_retry_cb,
+          self);
+    return;
+  }
+  self->caps_ready = TRUE;
+  maybe_offer (self);
+}
+
+static void
+handle_input (WrPeer *self, const char *text, gsize len)
+{
+  g_autofree char *reply = NULL;
+  int w, h;
+
+  if (!self->input || !self->input_dc)
+    return;
+  if (wr_display_pipeline_get_video_size (self->pipeline, &w, &h))
+    wr_input_channel_set_video_size (self->input, w, h);
+  reply = wr_input_channel_handle (self->input, text, len);
+  if (reply)
+    gst_webrtc_data_channel_send_string (self->input_dc, reply);
+}
+
+static void
+handle_call (Call *c)
+{
+  WrPeer *self = c->peer;
+
+  switch (c->kind) {
+    case CALL_NEGOTIATION_NEEDED:
+      self->negotiation_needed = TRUE;
+      maybe_offer (self);
+      break;
+    case CALL_CAPS:
+      handle_caps (self);
+      break;
+    case CALL_OFFER:
+      g_signal_emit (self, signals[SIGNAL_OFFER], 0, c->text);
+      break;
+    case CALL_ICE_CANDIDATE:
+      g_signal_emit (self, signals[SIGNAL_ICE_CANDIDATE], 0, c->number,
+          c->text ? c->text : "");
+      break;
+    case CALL_CONNECTION_STATE:
+      GST_INFO ("session %s: connection state %u", self->sid, c->number);
+      if (c->number == GST_WEBRTC_PEER_CONNECTION_STATE_CONNECTED
+          && !self->connected) {
+        self->connected = TRUE;
+        g_message ("session %s: viewer connected", self->sid);
+        g_signal_emit (self, signals[SIGNAL_CONNECTED], 0);
+      } else if (c->number == GST_WEBRTC_PEER_CONNECTION_STATE_FAILED) {
+        fail (self, "WebRTC connection failed");
+      }
+      break;
+    case CALL_DC_OPEN:
+      GST_INFO ("session %s: input channel open", self->sid);
+      break;
+    case CALL_DC_MESSAGE:
+      handle_input (self, c->text, c->len);
+      break;
+    case CALL_DC_CLOSE:
+      g_message ("session %s: input channel closed; releasing input",
+          self->sid);
+      if (self->input)
+        wr_input_channel_release_all (self->input);
+      break;
+    case CALL_FAILED:
+      fail (self, c->text);
+      break;
+  }
+}
+
+/* Connects @callback so that the handler holds a reference on the peer: a
+ * signal already being emitted on another thread when the peer closes
+ * then still finds it alive. */
+static void
+connect_ref (gpointer instance, const char *signal, GCallback callback,
+    WrPeer *self)
+{
+  g_signal_connect_data (instance, signal, callback, g_object_ref (self),
+      (GClosureNotify) (void (*) (void)) g_object_unref, 0);
+}
+
+static void
+configure_ice (WrPeer *self, const char *const *ice_addresses,
+    JsonArray *ice_servers)
+{
+  g_autoptr (GstWebRTCICE) ice = NULL;
+
+  g_object_get (self->webrtc, "ice-agent", &ice, NULL);
+  if (ice && g_object_class_find_property (G_OBJECT_GET_CLASS (ice),
+          "agent")) {
+    g_autoptr (GObject) nice = NULL;
+    /* No UPnP port mapping: its SSDP discovery multicasts on every
+     * interface, whatever the ICE address restriction says, and an agent
+     * that dials out has no use for it. */
+    g_object_get (ice, "agent", &nice, NULL);
+    if (nice && g_object_class_find_property (G_OBJECT_GET_CLASS (nice),
+            "upnp"))
+      g_object_set (nice, "upnp", FALSE, NULL);
+  }
+  if (ice && ice_addresses && ice_addresses[0]) {
+    /* libnice gathers every interface but loopback; restrict it to the
+     * configured addresses (platform-notes.md), UDP only. */
+    for (int i = 0; ice_addresses[i]; i++) {
+      gboolean ok = FALSE;
+      g_signal_emit_by_name (ice, "add-local-ip-address", ice_addresses[i],
+          &ok);
+      if (!ok)
+        g_warning ("session %s: ICE refused local address %s", self->sid,
+            ice_addresses[i]);
+    }
+    if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "ice-tcp"))
+      g_object_set (ice, "ice-tcp", FALSE, NULL);
+  }
+
+  for (guint i = 0; ice_servers && i < json_array_get_length (ice_servers);
+      i++) {
+    JsonNode *node = json_array_get_element (ice_servers, i);
+    JsonObject *server;
+    JsonNode *urls_node;
+    const char *username = NULL, *credential = NULL;
+    g_autoptr (GPtrArray) urls = g_ptr_array_new ();
+
+    if (!JSON_NODE_HOLDS_OBJECT (node))
+      continue;
+    server = json_node_get_object (node);
+    urls_node = json_object_get_member (server, "urls");
+    if (urls_node && JSON_NODE_HOLDS_VALUE (urls_node)
+        && json_node_get_value_type (urls_node) == G_TYPE_STRING) {
+      g_ptr_array_add (urls, (gpointer) json_node_get_string (urls_node));
+    } else if (urls_node && JSON_NODE_HOLDS_ARRAY (urls_node)) {
+      JsonArray *a = json_node_get_array (urls_node);
+      for (guint j = 0; j < json_array_get_length (a); j++) {
+        JsonNode *u = json_array_get_element (a, j);
+        if (JSON_NODE_HOLDS_VALUE (u)
+            && json_node_get_value_type (u) == G_TYPE_STRING)
+          g_ptr_array_add (urls, (gpointer) json_node_get_string (u));
+      }
+    }
+    if (json_object_has_member (server, "username"))
+      username = json_object_get_string_member_with_default (server,
+          "username", NULL);
+    if (json_object_has_member (server, "credential"))
+      credential = json_object_get_string_member_with_default (server,
+          "credential", NULL);
+
+    for (guint j = 0; j < urls->len; j++) {
+      const char *url = urls->pdata[j];
+      if (g_str_has_prefix (url, "stun:")) {
+        g_autofree char *stun = g_strconcat ("stun://", url + 5, NULL);
+        g_object_set (self->webrtc, "stun-server", stun, NULL);
+      } else if ((g_str_has_prefix (url, "turn:")
+              || g_str_has_prefix (url, "turns:")) && username
+          && credential) {
+        gboolean tls = g_str_has_prefix (url, "turns:");
+        g_autofree char *user = g_uri_escape_string (username, NULL, FALSE);
+        g_autofree char *pass = g_uri_escape_string (credential, NULL,
+            FALSE);
+        g_autofree char *turn = g_strdup_printf ("%s://%s:%s@%s",
+            tls ? "turns" : "turn", user, pass, url + (tls ? 6 : 5));
+        gboolean ok = FALSE;
+        g_signal_emit_by_name (self->webrtc, "add-turn-server", turn, &ok);
+        /* Never log the credential: only the server part. */
+        if (!ok)
+          g_warning ("session %s: TURN server %s refused", self->sid,
+              url + (tls ? 6 : 5));
+        memset (turn, 0, strlen (turn));
+        memset (pass, 0, strlen (pass));
+      }
+    }
+  }
+}
+
+static gboolean
+build (WrPeer *self, const char *const *ice_addresses, JsonArray *ice_servers,
+    GError **error)
+{
+  g_autofree char *name = g_strdup_printf ("peer-%s", self->sid);
+  GstElement *queue;
+  GstWebRTCRTPTransceiver *trans = NULL;
+  g_autoptr (GstPad) queue_sink = NULL;
+
+  queue = gst_element_factory_make ("queue", NULL);
+  self->webrtc = gst_element_factory_make ("webrtcbin", NULL);
+  if (!queue || !self->webrtc) {
+    g_clear_object (&queue);
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_MISSING_PLUGIN,
+        "GStreamer element %s is missing", queue ? "webrtcbin" : "queue");
+    return FALSE;
+  }
+  gst_object_ref_sink (self->webrtc);
+
+  self->branch = gst_bin_new (name);
+  gst_object_ref_sink (self->branch);
+
+  /* A slow viewer drops its own packets instead of stalling the tee and
+   * with it every other viewer. */
+  g_object_set (queue,
+      "leaky", 2,
+      "max-size-buffers", 0,
+      "max-size-bytes", 4 * 1024 * 1024,
+      "max-size-time", (guint64) 300 * GST_MSECOND,
+      NULL);
+  gst_util_set_object_arg (G_OBJECT (self->webrtc), "bundle-policy",
+      "max-bundle");
+  gst_bin_add_many (GST_BIN (self->branch), queue, self->webrtc, NULL);
+
+  configure_ice (self, ice_addresses, ice_servers);
+
+  self->webrtc_sink = gst_element_request_pad_simple (self->webrtc,
+      "sink_%u");
+  self->queue_src = gst_element_get_static_pad (queue, "src");
+  if (!self->webrtc_sink
+      || gst_pad_link (self->queue_src, self->webrtc_sink)
+      != GST_PAD_LINK_OK) {
+    g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
+        "cannot link the peer's queue to webrtcbin");
+    return FALSE;
+  }
+  g_object_get (self->webrtc_sink, "transceiver", &trans, NULL);
+  if (trans) {
+    g_object_set (trans, "direction",
+        GST_WEBRTC_RTP_TRANSCEIVER_DIRECTION_SENDONLY, NULL);
+    gst_object_unref (trans);
+  }
+  self->caps_probe_id = gst_pad_add_probe (self->queue_src,
+      GST_PAD_PROBE_TYPE_EVENT_DOWNSTREAM, caps_probe, g_object_ref (self),
+      g_object_unref);
+
+  queue_sink = gst_element_get_static_pad (queue, "sink");
+  gst_element_add_pad (self->branch, gst_ghost_pad_new ("sink", queue_sink));
+
+  connect_ref (self->webrtc, "on-negotiation-needed",
+      G_CALLBACK (on_negotiation_needed), self);
+  connect_ref (self->webrtc, "on-ice-candidate",
+      G_CALLBACK (on_ice_candidate), self);
+  connect_ref (self->webrtc, "notify::connection-state",
+      G_CALLBACK (on_connection_state), self);
+  return TRUE;
+}
+
+WrPeer *
+wr_peer_new (const char *sid, WrDisplayPipeline *pipeline,
+    WrInputInjector *injector, gboolean control,
+    const char *const *ice_addresses, JsonArray *ice_servers, GError **error)
+{
+  g_autoptr (WrPeer) self = g_object_new (WR_TYPE_PEER, NULL);
+
+  self->sid = g_strdup (sid);
+  self->pipeline = g_object_ref (pipeline);
+  self->input = wr_input_channel_new (injector, control);
+  if (!build (self, ice_addresses, ice_servers, error)) {
+    wr_peer_close (self);
+    return NULL;
+  }
+  return g_steal_pointer (&self);
+}
+
+const char *
+wr_peer_get_sid (WrPeer *self)
+{
+  return self->sid;
+}
+
+GstElement *
+wr_peer_get_branch (WrPeer *self)
+{
+  return self->branch;
+}
+
+void
+wr_peer_start (WrPeer *self)
+{
+  g_autoptr (GstStructure) opts = NULL;
+
+  if (self->started || self->closed)
+    return;
+  self->started = TRUE;
+
+  /* Created before the offer so that it is part of it (the agent is the
+   * offerer; the viewer gets it through ondatachannel). */
+  opts = gst_structure_new ("options", "ordered", G_TYPE_BOOLEAN, TRUE,
+      NULL);
+  g_signal_emit_by_name (self->webrtc, "create-data-channel", "input", opts,
+      &self->input_dc);
+  if (!self->input_dc) {
+    fail (self, "cannot create the input data channel");
+    return;
+  }
+  connect_ref (self->input_dc, "on-open", G_CALLBACK (on_dc_open), self);
+  connect_ref (self->input_dc, "on-message-string",
+      G_CALLBACK (on_dc_message), self);
+  connect_ref (self->input_dc, "on-message-data", G_CALLBACK (on_dc_data),
+      self);
+  connect_ref (self->input_dc, "on-close", G_CALLBACK (on_dc_close), self);
+  maybe_offer (self);
+}
+
+gboolean
+wr_peer_set_answer (WrPeer *self, const char *sdp, GError **error)
+{
+  g_autoptr (GstSDPMessage) msg = NULL;
+  GstWebRTCSessionDescription *answer;
+  GstPromise *promise;
+
+  if (self->closed || !self->offer_started || self->answered) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "no offer is waiting for an answer");
+    return FALSE;
+  }
+  if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK
+      || gst_sdp_message_medias_len (msg) == 0) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "the answer is not a usable SDP");
+    return FALSE;
+  }
+  self->answered = TRUE;
+  answer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER,
+      g_steal_pointer (&msg));
+  promise = gst_promise_new_with_change_func (on_remote_description_set,
+      g_object_ref (self), g_object_unref);
+  g_signal_emit_by_name (self->webrtc, "set-remote-description", answer,
+      promise);
+  gst_webrtc_session_description_free (answer);
+  return TRUE;
+}
+
+void
+wr_peer_add_ice_candidate (WrPeer *self, guint mline, const char *candidate)
+{
+  /* An empty candidate is end-of-candidates (RFC 8838 section 13);
+   * webrtcbin needs no notice of it. */
+  if (self->closed || !candidate || !*candidate)
+    return;
+  g_signal_emit_by_name (self->webrtc, "add-ice-candidate", mline,
+      candidate);
+}
+
+void
+wr_peer_close (WrPeer *self)
+{
+  if (self->closed)
+    return;
+  self->closed = TRUE;
+  g_clear_handle_id (&self->caps_retry_id, g_source_remove);
+  if (self->caps_probe_id) {
+    gst_pad_remove_probe (self->queue_src, self->caps_probe_id);
+    self->caps_probe_id = 0;
+  }
+  if (self->input)
+    wr_input_channel_release_all (self->input);
+  if (self->input_dc)
+    g_signal_handlers_disconnect_by_data (self->input_dc, self);
+  if (self->webrtc)
+    g_signal_handlers_disconnect_by_data (self->webrtc, self);
+}
+
+static void
+wr_peer_dispose (GObject *object)
+{
+  WrPeer *self = WR_PEER (object);
+
+  wr_peer_close (self);
+  g_clear_pointer (&self->input, wr_input_channel_free);
+  g_clear_object (&self->input_dc);
+  if (self->webrtc_sink) {
+    gst_element_release_request_pad (self->webrtc, self->webrtc_sink);
+    g_clear_object (&self->webrtc_sink);
+  }
+  g_clear_object (&self->queue_src);
+  g_clear_object (&self->webrtc);
+  g_clear_object (&self->branch);
+  g_clear_object (&self->pipeline);
+  G_OBJECT_CLASS (wr_peer_parent_class)->dispose (object);
+}
+
+static void
+wr_peer_finalize (GObject *object)
+{
+  WrPeer *self = WR_PEER (object);
+
+  g_free (self->sid);
+  G_OBJECT_CLASS (wr_peer_parent_class)->finalize (object);
+}
+
+static void
+wr_peer_class_init (WrPeerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = wr_peer_dispose;
+  object_class->finalize = wr_peer_finalize;
+
+  signals[SIGNAL_OFFER] = g_signal_new ("offer", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_ICE_CANDIDATE] = g_signal_new ("ice-candidate",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 2, G_TYPE_UINT, G_TYPE_STRING);
+  signals[SIGNAL_CONNECTED] = g_signal_new ("connected",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+  signals[SIGNAL_FAILED] = g_signal_new ("failed", G_TYPE_FROM_CLASS (klass),
+      G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  GST_DEBUG_CATEGORY_INIT (wr_peer_debug, "wr-peer", 0, "webremote peer");
+}
+
+static void
+wr_peer_init (WrPeer *self)
+{
+}

@@ -1,0 +1,658 @@
+/* webremote-agent: sessions (sid -> peer), display pipelines and the
+ * dispatch of gateway messages. Main context only. */
+#include "config.h"
+
+#include "agent/session-manager.h"
+
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "agent/display-pipeline.h"
+#include "agent/encoder-probe.h"
+#include "agent/input-channel.h"
+#include "agent/input-injector.h"
+#include "agent/peer.h"
+#include "common/protocol.h"
+
+/* Far above any sane use, low enough that a confused gateway cannot make
+ * us start webrtcbins until we run out of memory. */
+#define WR_MAX_SESSIONS 64
+
+typedef struct {
+  char *sid;
+  char *display;
+  char *user;
+  WrPeer *peer;
+  WrDisplayPipeline *pipeline;
+} WrSession;
+
+struct _WrSessionManager {
+  GObject parent;
+
+  const WrAgentConfig *config;
+  WrGatewayLink *link;
+  char **encoders;
+  const char *encoder;          /* one of encoders, or NULL */
+
+  GHashTable *injectors;        /* display -> WrInputInjector */
+  GHashTable *pipelines;        /* display -> WrDisplayPipeline */
+  GHashTable *sessions;         /* sid -> WrSession */
+  char *last_status;            /* last agent.status sent, to send changes */
+};
+
+G_DEFINE_FINAL_TYPE (WrSessionManager, wr_session_manager, G_TYPE_OBJECT)
+
+static void
+session_free (gpointer data)
+{
+  WrSession *s = data;
+
+  if (s->peer) {
+    wr_peer_close (s->peer);
+    g_signal_handlers_disconnect_by_data (s->peer, s);
+    g_object_unref (s->peer);
+  }
+  g_clear_object (&s->pipeline);
+  g_free (s->sid);
+  g_free (s->display);
+  g_free (s->user);
+  g_free (s);
+}
+
+static void
+send_text (WrSessionManager *self, char *text)
+{
+  wr_gateway_link_send (self->link, text);
+  g_free (text);
+}
+
+static void
+send_error (WrSessionManager *self, WrProtocolError code,
+    const char *message, const char *ref)
+{
+  send_text (self, wr_message_error_new (code, message, ref));
+}
+
+/* The protocol bounds reasons to 256 bytes; GStreamer errors may be
+ * longer. Cut on a character boundary. */
+static char *
+truncate_utf8 (const char *text, gsize max)
+{
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+  const char *end = valid;
+
+  while (*end && (gsize) (g_utf8_next_char (end) - valid) <= max)
+    end = g_utf8_next_char (end);
+  return g_strndup (valid, end - valid);
+}
+
+static void
+send_session_ended (WrSessionManager *self, const char *sid,
+    const char *reason)
+{
+  g_autoptr (JsonBuilder) b = wr_message_new ("session.ended");
+  g_autofree char *cut = truncate_utf8 (reason, 256);
+
+  json_builder_set_member_name (b, "sid");
+  json_builder_add_string_value (b, sid);
+  json_builder_set_member_name (b, "reason");
+  json_builder_add_string_value (b, cut);
+  send_text (self, wr_message_builder_finish (b));
+}
+
+/* ---- agent.status ---- */
+
+static void
+send_status (WrSessionManager *self, gboolean force)
+{
+  g_autoptr (JsonBuilder) b = wr_message_new ("agent.status");
+  g_autofree char *text = NULL;
+  GHashTableIter iter;
+  gpointer value;
+
+  json_builder_set_member_name (b, "pipelines");
+  json_builder_begin_array (b);
+  g_hash_table_iter_init (&iter, self->pipelines);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    WrDisplayPipeline *p = value;
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "display");
+    json_builder_add_string_value (b, wr_display_pipeline_get_display (p));
+    json_builder_set_member_name (b, "encoder");
+    json_builder_add_string_value (b, wr_display_pipeline_get_encoder (p));
+    json_builder_set_member_name (b, "peers");
+    json_builder_add_int_value (b, wr_display_pipeline_get_n_branches (p));
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  text = wr_message_builder_finish (b);
+
+  if (!force && g_strcmp0 (text, self->last_status) == 0)
+    return;
+  if (!wr_gateway_link_send (self->link, text))
+    return;
+  g_free (self->last_status);
+  self->last_status = g_steal_pointer (&text);
+}
+
+/* ---- sessions ---- */
+
+static void
+end_session (WrSessionManager *self, const char *sid, gboolean notify,
+    const char *reason)
+{
+  WrSession *s = g_hash_table_lookup (self->sessions, sid);
+  g_autofree char *sid_copy = NULL;
+  g_autoptr (WrDisplayPipeline) pipeline = NULL;
+
+  if (!s)
+    return;
+  sid_copy = g_strdup (sid);
+  g_message ("session %s: ended (%s)", sid, reason);
+
+  /* Input first: nothing may stay pressed. */
+  wr_peer_close (s->peer);
+  pipeline = g_object_ref (s->pipeline);
+  wr_display_pipeline_remove_branch (pipeline,
+      wr_peer_get_branch (s->peer));
+  g_hash_table_remove (self->sessions, sid_copy);
+
+  if (wr_display_pipeline_get_n_branches (pipeline) == 0) {
+    wr_display_pipeline_stop (pipeline);
+    g_signal_handlers_disconnect_by_data (pipeline, self);
+    g_hash_table_remove (self->pipelines,
+        wr_display_pipeline_get_display (pipeline));
+  }
+
+  if (notify)
+    send_session_ended (self, sid_copy, reason);
+  send_status (self, FALSE);
+}
+
+static GPtrArray *
+sids_where (WrSessionManager *self, WrDisplayPipeline *pipeline)
+{
+  GPtrArray *sids = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    WrSession *s = value;
+    if (!pipeline || s->pipeline == pipeline)
+      g_ptr_array_add (sids, g_strdup (s->sid));
+  }
+  return sids;
+}
+
+void
+wr_session_manager_end_all (WrSessionManager *self, gboolean notify,
+    const char *reason)
+{
+  g_autoptr (GPtrArray) sids = sids_where (self, NULL);
+
+  for (guint i = 0; i < sids->len; i++)
+    end_session (self, sids->pdata[i], notify, reason);
+}
+
+guint
+wr_session_manager_get_n_sessions (WrSessionManager *self)
+{
+  return g_hash_table_size (self->sessions);
+}
+
+static WrInputInjector *
+get_injector (WrSessionManager *self, const char *display)
+{
+  WrInputInjector *inj = g_hash_table_lookup (self->injectors, display);
+  g_autoptr (GError) error = NULL;
+
+  if (inj)
+    return inj;
+  inj = wr_input_injector_open (display, &error);
+  if (!inj) {
+    g_warning ("display %s: %s", display, error->message);
+    return NULL;
+  }
+  g_hash_table_insert (self->injectors, g_strdup (display), inj);
+  return inj;
+}
+
+static void
+on_pipeline_error (WrDisplayPipeline *pipeline, GstElement *branch,
+    const char *message, gpointer user_data)
+{
+  WrSessionManager *self = user_data;
+  g_autoptr (GPtrArray) sids = sids_where (self, pipeline);
+  g_autofree char *reason = NULL;
+
+  /* A bus error ends the affected sessions, never the agent. */
+  if (branch) {
+    for (guint i = 0; i < sids->len; i++) {
+      WrSession *s = g_hash_table_lookup (self->sessions, sids->pdata[i]);
+      if (s && wr_peer_get_branch (s->peer) == branch) {
+        reason = g_strdup_printf ("streaming error: %s", message);
+        end_session (self, s->sid, TRUE, reason);
+        return;
+      }
+    }
+    return;
+  }
+  reason = g_strdup_printf ("capture failed: %s", message);
+  for (guint i = 0; i < sids->len; i++)
+    end_session (self, sids->pdata[i], TRUE, reason);
+  /* With no session left end_session already dropped it; make sure. */
+  wr_display_pipeline_stop (pipeline);
+  if (g_hash_table_lookup (self->pipelines,
+          wr_display_pipeline_get_display (pipeline)) == pipeline) {
+    g_signal_handlers_disconnect_by_data (pipeline, self);
+    g_hash_table_remove (self->pipelines,
+        wr_display_pipeline_get_display (pipeline));
+    send_status (self, FALSE);
+  }
+}
+
+static WrDisplayPipeline *
+get_pipeline (WrSessionManager *self, const char *display, GError **error)
+{
+  WrDisplayPipeline *p = g_hash_table_lookup (self->pipelines, display);
+
+  if (p)
+    return p;
+  if (!self->encoder) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+        "no usable H.264 encoder (install gstreamer1.0-plugins-ugly for "
+        "x264enc)");
+    return NULL;
+  }
+  p = wr_display_pipeline_new (display, self->encoder,
+      self->config->framerate, self->config->bitrate_kbps, error);
+  if (!p)
+    return NULL;
+  g_signal_connect (p, "error", G_CALLBACK (on_pipeline_error), self);
+  g_hash_table_insert (self->pipelines, g_strdup (display), p);
+  return p;
+}
+
+static void
+on_peer_offer (WrPeer *peer, const char *sdp, gpointer user_data)
+{
+  WrSession *s = user_data;
+  g_autoptr (JsonBuilder) b = wr_message_new ("sdp.offer");
+  WrSessionManager *self = g_object_get_data (G_OBJECT (peer),
+      "wr-manager");
+
+  json_builder_set_member_name (b, "sid");
+  json_builder_add_string_value (b, s->sid);
+  json_builder_set_member_name (b, "sdp");
+  json_builder_add_string_value (b, sdp);
+  send_text (self, wr_message_builder_finish (b));
+}
+
+static void
+on_peer_ice_candidate (WrPeer *peer, guint mline, const char *candidate,
+    gpointer user_data)
+{
+  WrSession *s = user_data;
+  g_autoptr (JsonBuilder) b = wr_message_new ("ice.candidate");
+  WrSessionManager *self = g_object_get_data (G_OBJECT (peer),
+      "wr-manager");
+
+  json_builder_set_member_name (b, "sid");
+  json_builder_add_string_value (b, s->sid);
+  json_builder_set_member_name (b, "candidate");
+  json_builder_add_string_value (b, candidate);
+  json_builder_set_member_name (b, "sdp_mline_index");
+  json_builder_add_int_value (b, mline);
+  send_text (self, wr_message_builder_finish (b));
+}
+
+static void
+on_peer_connected (WrPeer *peer, gpointer user_data)
+{
+  WrSession *s = user_data;
+
+  /* x264 makes no periodic keyframes: the new viewer needs one now. */
+  wr_display_pipeline_request_keyframe (s->pipeline);
+}
+
+static void
+on_peer_failed (WrPeer *peer, const char *reason, gpointer user_data)
+{
+  WrSession *s = user_data;
+  WrSessionManager *self = g_object_get_data (G_OBJECT (peer),
+      "wr-manager");
+
+  end_session (self, s->sid, TRUE, reason);
+}
+
+/* ---- gateway messages ---- */
+
+static void
+handle_welcome (WrSessionManager *self, JsonObject *msg, const char *ref)
+{
+  g_message ("the gateway (version %s) accepted the agent",
+      wr_message_get_string (msg, "version"));
+  wr_gateway_link_reset_backoff (self->link);
+  send_status (self, TRUE);
+}
+
+static gboolean
+display_configured (WrSessionManager *self, const char *display)
+{
+  return g_strv_contains ((const char *const *) self->config->displays,
+      display);
+}
+
+static void
+handle_session_start (WrSessionManager *self, JsonObject *msg,
+    const char *ref)
+{
+  const char *sid = wr_message_get_string (msg, "sid");
+  const char *display = wr_message_get_string (msg, "display");
+  JsonArray *scopes_array = json_object_get_array_member (msg, "scopes");
+  JsonArray *ice_servers = json_object_get_array_member (msg, "ice_servers");
+  g_autoptr (GPtrArray) scopes = g_ptr_array_new ();
+  g_autoptr (GError) error = NULL;
+  WrDisplayPipeline *pipeline;
+  WrInputInjector *injector;
+  gboolean control;
+  WrSession *s;
+
+  if (g_hash_table_contains (self->sessions, sid)) {
+    send_error (self, WR_PROTOCOL_ERROR_INVALID_FIELD,
+        "field 'sid' names a session that already exists", ref);
+    return;
+  }
+  if (!display_configured (self, display)) {
+    send_session_ended (self, sid, "no such display");
+    return;
+  }
+  if (g_hash_table_size (self->sessions) >= WR_MAX_SESSIONS) {
+    send_session_ended (self, sid, "too many sessions on this agent");
+    return;
+  }
+
+  for (guint i = 0; i < json_array_get_length (scopes_array); i++)
+    g_ptr_array_add (scopes,
+        (gpointer) json_array_get_string_element (scopes_array, i));
+  g_ptr_array_add (scopes, NULL);
+  control = wr_scopes_allow_control ((const char *const *) scopes->pdata);
+
+  pipeline = get_pipeline (self, display, &error);
+  if (!pipeline) {
+    g_autofree char *reason = g_strdup_printf ("capture failed: %s",
+        error->message);
+    g_warning ("session %s: %s", sid, reason);
+    send_session_ended (self, sid, reason);
+    return;
+  }
+  injector = get_injector (self, display);
+
+  s = g_new0 (WrSession, 1);
+  s->sid = g_strdup (sid);
+  s->display = g_strdup (display);
+  s->user = g_strdup (wr_message_get_string (msg, "user"));
+  s->pipeline = g_object_ref (pipeline);
+  s->peer = wr_peer_new (sid, pipeline, injector, control && injector,
+      (const char *const *) self->config->ice_addresses, ice_servers,
+      &error);
+  if (!s->peer || !wr_display_pipeline_add_branch (pipeline,
+          wr_peer_get_branch (s->peer), &error)) {
+    g_autofree char *reason = g_strdup_printf ("cannot start streaming: %s",
+        error->message);
+    g_warning ("session %s: %s", sid, reason);
+    session_free (s);
+    if (wr_display_pipeline_get_n_branches (pipeline) == 0) {
+      g_signal_handlers_disconnect_by_data (pipeline, self);
+      g_hash_table_remove (self->pipelines, display);
+    }
+    send_session_ended (self, sid, reason);
+    return;
+  }
+
+  g_object_set_data (G_OBJECT (s->peer), "wr-manager", self);
+  g_signal_connect (s->peer, "offer", G_CALLBACK (on_peer_offer), s);
+  g_signal_connect (s->peer, "ice-candidate",
+      G_CALLBACK (on_peer_ice_candidate), s);
+  g_signal_connect (s->peer, "connected", G_CALLBACK (on_peer_connected), s);
+  g_signal_connect (s->peer, "failed", G_CALLBACK (on_peer_failed), s);
+  g_hash_table_insert (self->sessions, s->sid, s);
+
+  g_message ("session %s: started for %s on %s (%s)", sid, s->user, display,
+      control ? "view and control" : "view only");
+  wr_peer_start (s->peer);
+  send_status (self, FALSE);
+}
+
+static WrSession *
+find_session (WrSessionManager *self, JsonObject *msg, const char *ref)
+{
+  WrSession *s = g_hash_table_lookup (self->sessions,
+      wr_message_get_string (msg, "sid"));
+
+  if (!s)
+    send_error (self, WR_PROTOCOL_ERROR_NOT_FOUND, "no such session", ref);
+  return s;
+}
+
+static void
+handle_session_end (WrSessionManager *self, JsonObject *msg, const char *ref)
+{
+  const char *reason = wr_message_get_string (msg, "reason");
+
+  /* Not an error when unknown: both sides may end a session at once. */
+  end_session (self, wr_message_get_string (msg, "sid"), FALSE,
+      reason && *reason ? reason : "ended by the gateway");
+}
+
+static void
+handle_sdp_answer (WrSessionManager *self, JsonObject *msg, const char *ref)
+{
+  WrSession *s = find_session (self, msg, ref);
+  g_autoptr (GError) error = NULL;
+
+  if (!s)
+    return;
+  if (!wr_peer_set_answer (s->peer, wr_message_get_string (msg, "sdp"),
+          &error)) {
+    g_autofree char *text = g_strdup_printf ("field 'sdp': %s",
+        error->message);
+    send_error (self, WR_PROTOCOL_ERROR_INVALID_FIELD, text, ref);
+  }
+}
+
+static void
+handle_ice_candidate (WrSessionManager *self, JsonObject *msg,
+    const char *ref)
+{
+  WrSession *s = find_session (self, msg, ref);
+
+  if (!s)
+    return;
+  wr_peer_add_ice_candidate (s->peer,
+      (guint) wr_message_get_int (msg, "sdp_mline_index", 0),
+      wr_message_get_string (msg, "candidate"));
+}
+
+static void
+handle_ignore (WrSessionManager *self, JsonObject *msg, const char *ref)
+{
+}
+
+typedef void (*WrGatewayHandler) (WrSessionManager *self, JsonObject *msg,
+    const char *ref);
+
+/* Opcode -> handler, after wr_message_parse() accepted the message. */
+static const struct {
+  const char *type;
+  WrGatewayHandler handler;
+} handlers[] = {
+  { "agent.welcome", handle_welcome },
+  { "session.start", handle_session_start },
+  { "session.end", handle_session_end },
+  { "sdp.answer", handle_sdp_answer },
+  { "ice.candidate", handle_ice_candidate },
+  { "error", handle_ignore },   /* gateway-link logs it */
+};
+
+static void
+on_link_message (WrGatewayLink *link, JsonObject *msg, gpointer user_data)
+{
+  WrSessionManager *self = user_data;
+  const char *type = wr_message_get_type (msg);
+  const char *ref = wr_message_get_string (msg, "id");
+
+  for (gsize i = 0; i < G_N_ELEMENTS (handlers); i++) {
+    if (g_str_equal (handlers[i].type, type)) {
+      handlers[i].handler (self, msg, ref);
+      return;
+    }
+  }
+  g_warning ("ignoring gateway message of type %s", type);
+}
+
+static void
+send_hello (WrSessionManager *self)
+{
+  g_autoptr (JsonBuilder) b = wr_message_new ("agent.hello");
+
+  json_builder_set_member_name (b, "agent");
+  json_builder_add_string_value (b, self->config->id);
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, self->config->name);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_string_value (b, WR_VERSION);
+
+  json_builder_set_member_name (b, "displays");
+  json_builder_begin_array (b);
+  for (int i = 0; self->config->displays[i]; i++) {
+    const char *display = self->config->displays[i];
+    WrInputInjector *inj = get_injector (self, display);
+    int w, h;
+
+    /* A display we cannot open is not offered; it is retried on the next
+     * connect. */
+    if (!inj)
+      continue;
+    wr_input_injector_get_screen_size (inj, &w, &h);
+    json_builder_begin_object (b);
+    json_builder_set_member_name (b, "name");
+    json_builder_add_string_value (b, display);
+    json_builder_set_member_name (b, "width");
+    json_builder_add_int_value (b, CLAMP (w, 1, 16384));
+    json_builder_set_member_name (b, "height");
+    json_builder_add_int_value (b, CLAMP (h, 1, 16384));
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+
+  json_builder_set_member_name (b, "encoders");
+  json_builder_begin_array (b);
+  for (int i = 0; self->encoders[i] && i < 32; i++)
+    json_builder_add_string_value (b, self->encoders[i]);
+  json_builder_end_array (b);
+
+  send_text (self, wr_message_builder_finish (b));
+}
+
+static void
+on_link_connected (WrGatewayLink *link, gpointer user_data)
+{
+  WrSessionManager *self = user_data;
+
+  g_clear_pointer (&self->last_status, g_free);
+  send_hello (self);
+}
+
+static void
+on_link_disconnected (WrGatewayLink *link, gpointer user_data)
+{
+  WrSessionManager *self = user_data;
+
+  /* The gateway ends our sessions with "agent disconnected"; do the same
+   * here so that no viewer keeps control through a dead signalling
+   * path. */
+  wr_session_manager_end_all (self, FALSE, "agent disconnected");
+  g_clear_pointer (&self->last_status, g_free);
+}
+
+static void
+wr_session_manager_dispose (GObject *object)
+{
+  WrSessionManager *self = WR_SESSION_MANAGER (object);
+
+  if (self->sessions)
+    g_hash_table_remove_all (self->sessions);
+  if (self->pipelines) {
+    GHashTableIter iter;
+    gpointer value;
+    g_hash_table_iter_init (&iter, self->pipelines);
+    while (g_hash_table_iter_next (&iter, NULL, &value)) {
+      wr_display_pipeline_stop (value);
+      g_signal_handlers_disconnect_by_data (value, self);
+    }
+    g_hash_table_remove_all (self->pipelines);
+  }
+  if (self->link) {
+    g_signal_handlers_disconnect_by_data (self->link, self);
+    g_clear_object (&self->link);
+  }
+  G_OBJECT_CLASS (wr_session_manager_parent_class)->dispose (object);
+}
+
+static void
+wr_session_manager_finalize (GObject *object)
+{
+  WrSessionManager *self = WR_SESSION_MANAGER (object);
+
+  g_hash_table_unref (self->sessions);
+  g_hash_table_unref (self->pipelines);
+  /* After the sessions: their input channels release keys through the
+   * injectors. */
+  g_hash_table_unref (self->injectors);
+  g_strfreev (self->encoders);
+  g_free (self->last_status);
+  G_OBJECT_CLASS (wr_session_manager_parent_class)->finalize (object);
+}
+
+static void
+wr_session_manager_class_init (WrSessionManagerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = wr_session_manager_dispose;
+  object_class->finalize = wr_session_manager_finalize;
+}
+
+static void
+wr_session_manager_init (WrSessionManager *self)
+{
+  self->injectors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) wr_input_injector_free);
+  self->pipelines = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_object_unref);
+  self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      session_free);
+}
+
+WrSessionManager *
+wr_session_manager_new (const WrAgentConfig *config, WrGatewayLink *link)
+{
+  WrSessionManager *self = g_object_new (WR_TYPE_SESSION_MANAGER, NULL);
+  g_autofree char *list = NULL;
+
+  self->config = config;
+  self->link = g_object_ref (link);
+  self->encoders = wr_encoder_probe ();
+  self->encoder = wr_encoder_choose ((const char *const *) self->encoders);
+  list = g_strjoinv (", ", self->encoders);
+  g_message ("encoders: %s; streaming with %s", *list ? list : "none",
+      self->encoder ? self->encoder : "nothing (no usable H.264 encoder)");
+
+  g_signal_connect (link, "connected", G_CALLBACK (on_link_connected), self);
+  g_signal_connect (link, "disconnected",
+      G_CALLBACK (on_link_disconnected), self);
+  g_signal_connect (link, "message", G_CALLBACK (on_link_message), self);
+  return self;
+}

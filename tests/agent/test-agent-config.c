@@ -1,0 +1,274 @@
+/* Unit tests for agent/agent-config.c: agent.conf, flags and refusals. */
+#include "config.h"
+
+#include "agent/agent-config.h"
+
+#include <glib/gstdio.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "common/config.h"
+
+#define PIN "57:22:FF:0C:60:F6:A8:67:26:36:AE:0B:A9:FD:7C:FE:" \
+  "CE:72:19:BA:42:03:1D:42:93:33:A3:A0:D0:F8:E4:21"
+
+typedef struct {
+  char *dir;
+} Fixture;
+
+static void
+setup (Fixture *f, gconstpointer data)
+{
+  f->dir = g_dir_make_tmp ("wr-agent-config-XXXXXX", NULL);
+  g_assert_nonnull (f->dir);
+  g_unsetenv (WR_AGENT_TOKEN_ENV);
+}
+
+static void
+teardown (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GDir) dir = g_dir_open (f->dir, 0, NULL);
+  const char *name;
+
+  while (dir && (name = g_dir_read_name (dir))) {
+    g_autofree char *path = g_build_filename (f->dir, name, NULL);
+    g_unlink (path);
+  }
+  g_rmdir (f->dir);
+  g_free (f->dir);
+}
+
+static char *
+write_file (Fixture *f, const char *name, const char *text)
+{
+  char *path = g_build_filename (f->dir, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+  return path;
+}
+
+static void
+test_unknown_key_names_file_and_line (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = write_file (f, "agent.conf",
+      "[agent]\n"
+      "id = lab-1\n"
+      "\n"
+      "gateway-urll = https://127.0.0.1:8443\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrAgentConfig) cfg = wr_agent_config_load (path, TRUE, &error);
+  g_autofree char *expected = g_strdup_printf ("%s:4: [agent] gateway-urll:",
+      path);
+
+  g_assert_null (cfg);
+  g_assert_error (error, WR_CONFIG_ERROR, WR_CONFIG_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, expected));
+  g_assert_nonnull (strstr (error->message, "unknown key"));
+}
+
+static void
+test_bad_int_names_file_and_line (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = write_file (f, "agent.conf",
+      "[agent]\n"
+      "id = lab-1\n"
+      "[video]\n"
+      "framerate = thirty\n"
+      "bitrate-kbps = 5\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrAgentConfig) cfg = wr_agent_config_load (path, TRUE, &error);
+  g_autofree char *line4 = g_strdup_printf ("%s:4: [video] framerate:",
+      path);
+  g_autofree char *line5 = g_strdup_printf ("%s:5: [video] bitrate-kbps:",
+      path);
+
+  g_assert_null (cfg);
+  g_assert_error (error, WR_CONFIG_ERROR, WR_CONFIG_ERROR_INVALID);
+  g_assert_nonnull (strstr (error->message, line4));
+  g_assert_nonnull (strstr (error->message, "not an integer"));
+  /* Every problem is reported, not just the first. */
+  g_assert_nonnull (strstr (error->message, line5));
+  g_assert_nonnull (strstr (error->message, "out of range"));
+}
+
+static void
+test_unknown_section (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = write_file (f, "agent.conf",
+      "[agent]\nid = a\n[audio]\nbitrate = 1\n");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrAgentConfig) cfg = wr_agent_config_load (path, TRUE, &error);
+  g_autofree char *expected = g_strdup_printf ("%s:3: [audio]", path);
+
+  g_assert_null (cfg);
+  g_assert_nonnull (strstr (error->message, expected));
+}
+
+static void
+test_missing_explicit_file_is_an_error (Fixture *f, gconstpointer data)
+{
+  g_autofree char *path = g_build_filename (f->dir, "nope.conf", NULL);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrAgentConfig) cfg = wr_agent_config_load (path, TRUE, &error);
+  g_autoptr (WrAgentConfig) dflt = NULL;
+
+  g_assert_null (cfg);
+  g_assert_error (error, WR_CONFIG_ERROR, WR_CONFIG_ERROR_IO);
+  /* The default file may be missing. */
+  dflt = wr_agent_config_load (path, FALSE, NULL);
+  g_assert_nonnull (dflt);
+}
+
+static void
+test_full_config_and_defaults (Fixture *f, gconstpointer data)
+{
+  g_autofree char *token = write_file (f, "token", "s3cret-token\n");
+  g_autofree char *text = g_strdup_printf (
+      "[agent]\n"
+      "id = lab-1\n"
+      "gateway-url = https://127.0.0.1:8443/\n"
+      "gateway-fingerprint = %s\n"
+      "token-file = %s\n"
+      "displays = :1;:2\n"
+      "[webrtc]\n"
+      "ice-addresses = 127.0.0.1\n", "sha256:" PIN, token);
+  g_autofree char *path = write_file (f, "agent.conf", text);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrAgentConfig) cfg = wr_agent_config_load (path, TRUE, &error);
+  g_autofree char *url = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (wr_agent_config_finish (cfg, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (cfg->id, ==, "lab-1");
+  g_assert_cmpstr (cfg->name, ==, "lab-1");
+  g_assert_cmpstr (cfg->fingerprint, ==, PIN);
+  g_assert_cmpstr (cfg->token, ==, "s3cret-token");
+  g_assert_cmpuint (g_strv_length (cfg->displays), ==, 2);
+  g_assert_cmpstr (cfg->displays[1], ==, ":2");
+  g_assert_cmpstr (cfg->ice_addresses[0], ==, "127.0.0.1");
+  g_assert_cmpint (cfg->reconnect_min_ms, ==, 500);
+  g_assert_cmpint (cfg->reconnect_max_ms, ==, 8000);
+  g_assert_cmpint (cfg->framerate, ==, 30);
+  g_assert_cmpint (cfg->bitrate_kbps, ==, 6000);
+  url = wr_agent_config_websocket_url (cfg);
+  g_assert_cmpstr (url, ==, "wss://127.0.0.1:8443/ws/agent");
+}
+
+static WrAgentConfig *
+minimal (void)
+{
+  WrAgentConfig *cfg = wr_agent_config_load (NULL, FALSE, NULL);
+
+  cfg->id = g_strdup ("a");
+  cfg->gateway_url = g_strdup ("https://127.0.0.1:8443");
+  cfg->fingerprint = g_strdup (PIN);
+  cfg->displays = g_strsplit (":1", ";", -1);
+  return cfg;
+}
+
+static void
+test_refuses_without_pin_or_ca (Fixture *f, gconstpointer data)
+{
+  g_autoptr (WrAgentConfig) cfg = minimal ();
+  g_autoptr (GError) error = NULL;
+
+  g_setenv (WR_AGENT_TOKEN_ENV, "t0ken", TRUE);
+  g_clear_pointer (&cfg->fingerprint, g_free);
+  g_assert_false (wr_agent_config_finish (cfg, &error));
+  g_assert_nonnull (strstr (error->message, "gateway-fingerprint"));
+  g_assert_nonnull (strstr (error->message, "gateway-ca-file"));
+}
+
+static void
+test_refuses_plain_http_and_bad_pin (Fixture *f, gconstpointer data)
+{
+  g_autoptr (WrAgentConfig) http = minimal ();
+  g_autoptr (WrAgentConfig) pin = minimal ();
+  g_autoptr (GError) error = NULL;
+
+  g_setenv (WR_AGENT_TOKEN_ENV, "t0ken", TRUE);
+  g_free (http->gateway_url);
+  http->gateway_url = g_strdup ("http://127.0.0.1:8443");
+  g_assert_false (wr_agent_config_finish (http, &error));
+  g_assert_nonnull (strstr (error->message, "https://"));
+  g_clear_error (&error);
+
+  g_free (pin->fingerprint);
+  pin->fingerprint = g_strdup ("AB:CD");
+  g_assert_false (wr_agent_config_finish (pin, &error));
+  g_assert_nonnull (strstr (error->message, "fingerprint"));
+}
+
+static void
+test_token_from_environment (Fixture *f, gconstpointer data)
+{
+  g_autoptr (WrAgentConfig) cfg = minimal ();
+  g_autoptr (WrAgentConfig) none = minimal ();
+  g_autoptr (GError) error = NULL;
+
+  g_assert_false (wr_agent_config_finish (none, &error));
+  g_assert_nonnull (strstr (error->message, WR_AGENT_TOKEN_ENV));
+  g_clear_error (&error);
+
+  g_setenv (WR_AGENT_TOKEN_ENV, "  from-env\n", TRUE);
+  g_assert_true (wr_agent_config_finish (cfg, &error));
+  g_assert_cmpstr (cfg->token, ==, "from-env");
+}
+
+/* The binary turns a bad config into a clear message and exit status 2. */
+static void
+test_binary_exits_2_on_bad_config (Fixture *f, gconstpointer data)
+{
+  const char *build = g_getenv ("WR_BUILD_ROOT");
+  g_autofree char *bin = NULL;
+  g_autofree char *path = write_file (f, "agent.conf",
+      "[agent]\nreconnect-min-ms = soon\n");
+  g_autofree char *out = NULL, *err = NULL;
+  g_autofree char *expected = g_strdup_printf ("%s:2: [agent] "
+      "reconnect-min-ms", path);
+  const char *argv[] = { NULL, "--config", path, NULL };
+  int status = 0;
+
+  if (!build) {
+    g_test_skip ("WR_BUILD_ROOT is not set (run through meson test)");
+    return;
+  }
+  bin = g_build_filename (build, "agent", "webremote-agent", NULL);
+  argv[0] = bin;
+  g_assert_true (g_spawn_sync (NULL, (char **) argv, NULL,
+          G_SPAWN_DEFAULT, NULL, NULL, &out, &err, &status, NULL));
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 2);
+  g_assert_nonnull (strstr (err, expected));
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, fn) \
+  g_test_add (path, Fixture, NULL, setup, fn, teardown)
+  ADD ("/agent/config/unknown-key-is-reported-with-file-and-line",
+      test_unknown_key_names_file_and_line);
+  ADD ("/agent/config/bad-integers-are-reported-with-file-and-line",
+      test_bad_int_names_file_and_line);
+  ADD ("/agent/config/unknown-section-is-reported",
+      test_unknown_section);
+  ADD ("/agent/config/missing-explicit-file-is-an-error",
+      test_missing_explicit_file_is_an_error);
+  ADD ("/agent/config/full-config-and-defaults",
+      test_full_config_and_defaults);
+  ADD ("/agent/config/refuses-without-pin-or-ca",
+      test_refuses_without_pin_or_ca);
+  ADD ("/agent/config/refuses-plain-http-and-malformed-pin",
+      test_refuses_plain_http_and_bad_pin);
+  ADD ("/agent/config/token-comes-from-the-environment",
+      test_token_from_environment);
+  ADD ("/agent/config/binary-exits-2-on-bad-config",
+      test_binary_exits_2_on_bad_config);
+#undef ADD
+
+  return g_test_run ();
+}

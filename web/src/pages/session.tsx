@@ -1,0 +1,367 @@
+import { useEffect, useRef, useState } from 'preact/hooks';
+import { getAgent, getToken, me, type Agent } from '../api';
+import { Logo, Spinner } from '../components';
+import { InputController } from '../input/input-controller';
+import { SessionClient, type EndInfo, type Phase } from '../rtc/session-client';
+import { readStats, type SessionStats, type StatsSample } from '../rtc/stats';
+import { navigate } from '../router';
+
+declare global {
+  interface Window {
+    /** Debug hook (and the e2e tests' window into the media path). */
+    __webremote?: { pc: RTCPeerConnection | null };
+  }
+}
+
+const PHASE_TEXT: Record<Phase, string> = {
+  connecting: 'Connecting to the gateway…',
+  requesting: 'Asking the machine for a session…',
+  negotiating: 'Setting up the video stream…',
+  connected: 'Connected',
+  ended: 'Disconnected',
+};
+
+function fmt(v: number | null, digits = 0, unit = ''): string {
+  return v === null ? '—' : v.toFixed(digits) + unit;
+}
+
+function StatusBar({
+  phase,
+  stats,
+  connection,
+  inputReady,
+}: {
+  phase: Phase;
+  stats: SessionStats | null;
+  connection: string;
+  inputReady: boolean;
+}) {
+  const s = stats;
+  const stateClass = phase === 'connected' ? 'dot-ok' : phase === 'ended' ? 'dot-bad' : 'dot-wait';
+  return (
+    <footer class="statusbar" data-testid="statusbar" aria-live="off">
+      <span class="stat" data-stat="state" title="Peer connection state">
+        <span class={'dot ' + stateClass} />
+        {phase === 'connected' ? connection : PHASE_TEXT[phase]}
+      </span>
+      <span class="stat" data-stat="transport" title="Selected ICE candidate pair (local side)">
+        <span class="stat-label">Transport</span>
+        {s?.transport ?? '—'}
+      </span>
+      <span class="stat" data-stat="codec" title="Video codec">
+        <span class="stat-label">Codec</span>
+        {s?.codec ?? '—'}
+      </span>
+      <span class="stat" data-stat="resolution" title="Decoded frame size">
+        <span class="stat-label">Resolution</span>
+        {s?.width && s?.height ? `${s.width}x${s.height}` : '—'}
+      </span>
+      <span class="stat" data-stat="fps" title="Frames per second decoded">
+        <span class="stat-label">FPS</span>
+        {fmt(s?.fps ?? null)}
+      </span>
+      <span class="stat" data-stat="bitrate" title="Received video bitrate">
+        <span class="stat-label">Bitrate</span>
+        {fmt(s?.bitrateMbps ?? null, 2, ' Mbit/s')}
+      </span>
+      <span class="stat" data-stat="rtt" title="ICE round-trip time">
+        <span class="stat-label">RTT</span>
+        {fmt(s?.rttMs ?? null, 0, ' ms')}
+      </span>
+      <span class="stat" data-stat="input" title="Input channel">
+        <span class="stat-label">Input</span>
+        {inputReady ? 'ready' : '—'}
+      </span>
+    </footer>
+  );
+}
+
+function Toggle({
+  label,
+  on,
+  onChange,
+  title,
+  testId,
+}: {
+  label: string;
+  on: boolean;
+  onChange: (on: boolean) => void;
+  title: string;
+  testId: string;
+}) {
+  return (
+    <button
+      type="button"
+      class={'toggle' + (on ? ' toggle-on' : '')}
+      aria-pressed={on}
+      title={title}
+      data-testid={testId}
+      onClick={() => onChange(!on)}
+    >
+      <span class="toggle-track">
+        <span class="toggle-thumb" />
+      </span>
+      {label}
+    </button>
+  );
+}
+
+export function SessionPage({ agentId }: { agentId: string }) {
+  const [agent, setAgent] = useState<Agent | null>(null);
+  const [attempt, setAttempt] = useState(0);
+  const [phase, setPhase] = useState<Phase>('connecting');
+  const [end, setEnd] = useState<EndInfo | null>(null);
+  const [stream, setStream] = useState<MediaStream | null>(null);
+  const [inputReady, setInputReady] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [stats, setStats] = useState<SessionStats | null>(null);
+  const [connection, setConnection] = useState('new');
+  const [pointerOn, setPointerOn] = useState(true);
+  const [keyboardOn, setKeyboardOn] = useState(true);
+  const [fullscreen, setFullscreen] = useState(false);
+  const [wasConnected, setWasConnected] = useState(false);
+
+  const videoRef = useRef<HTMLVideoElement>(null);
+  const stageRef = useRef<HTMLDivElement>(null);
+  const clientRef = useRef<SessionClient | null>(null);
+  const inputRef = useRef<InputController | null>(null);
+  const pcRef = useRef<RTCPeerConnection | null>(null);
+
+  useEffect(() => {
+    let cancelled = false;
+    getAgent(agentId)
+      .then((a) => !cancelled && setAgent(a))
+      .catch(() => {
+        // The session itself reports a missing or offline machine.
+      });
+    return () => {
+      cancelled = true;
+    };
+  }, [agentId]);
+
+  // One SessionClient per attempt; Reconnect bumps the attempt.
+  useEffect(() => {
+    const token = getToken();
+    if (!token) return;
+    setPhase('connecting');
+    setEnd(null);
+    setStream(null);
+    setStats(null);
+    setNotice(null);
+    setConnection('new');
+    setWasConnected(false);
+    const client = new SessionClient(agentId, token, {
+      onPhase: (p) => {
+        setPhase(p);
+        if (p === 'connected') setWasConnected(true);
+      },
+      onStream: setStream,
+      onInputChannel: (ch) => setInputReady(ch !== null),
+      onEnd: (info) => {
+        setEnd(info);
+        setStream(null);
+        setStats(null);
+        if (info.code === 'ws_refused') {
+          // Maybe the token expired: a 401 here sends the user to sign in.
+          me().catch(() => {});
+        }
+      },
+      onNotice: (msg) => setNotice(msg),
+      onPeerConnection: (pc) => {
+        pcRef.current = pc;
+        window.__webremote = { pc };
+        if (pc) {
+          const update = () => setConnection(pc.connectionState);
+          pc.addEventListener('connectionstatechange', update);
+          update();
+        }
+      },
+    });
+    clientRef.current = client;
+    client.start();
+    return () => {
+      client.stop('viewer left');
+      if (clientRef.current === client) clientRef.current = null;
+    };
+  }, [agentId, attempt]);
+
+  // Input capture lives as long as the page; it sends through whichever
+  // client is current.
+  useEffect(() => {
+    const video = videoRef.current;
+    const stage = stageRef.current;
+    if (!video || !stage) return;
+    const ctl = new InputController((msg) => clientRef.current?.sendInput(msg) ?? false);
+    inputRef.current = ctl;
+    ctl.attach(video, stage);
+    return () => {
+      ctl.detach();
+      inputRef.current = null;
+    };
+  }, []);
+
+  useEffect(() => {
+    inputRef.current?.setOptions({ pointer: pointerOn, keyboard: keyboardOn });
+  }, [pointerOn, keyboardOn]);
+
+  useEffect(() => {
+    const video = videoRef.current;
+    if (!video) return;
+    if (video.srcObject !== stream) video.srcObject = stream;
+    if (stream) video.play().catch(() => {});
+  }, [stream]);
+
+  // Status bar: one getStats() per second.
+  useEffect(() => {
+    if (phase === 'ended') return;
+    let previous: StatsSample | null = null;
+    let busy = false;
+    let cancelled = false;
+    const timer = window.setInterval(async () => {
+      const pc = pcRef.current;
+      if (!pc || busy) return;
+      busy = true;
+      try {
+        const r = await readStats(pc, previous);
+        previous = r.sample;
+        if (!cancelled) setStats(r.stats);
+      } catch {
+        // The connection closed between ticks.
+      } finally {
+        busy = false;
+      }
+    }, 1000);
+    return () => {
+      cancelled = true;
+      window.clearInterval(timer);
+    };
+  }, [phase, attempt]);
+
+  // Notices fade out on their own.
+  useEffect(() => {
+    if (!notice) return;
+    const t = window.setTimeout(() => setNotice(null), 6000);
+    return () => window.clearTimeout(t);
+  }, [notice]);
+
+  useEffect(() => {
+    const onChange = () => {
+      const isFull = document.fullscreenElement === stageRef.current && stageRef.current !== null;
+      setFullscreen(isFull);
+      // Keyboard Lock lets Escape, Alt+Tab and friends reach the remote
+      // machine, but only in fullscreen; not every browser has it.
+      const kb = (navigator as Navigator & { keyboard?: { lock?: () => Promise<void>; unlock?: () => void } }).keyboard;
+      if (isFull) kb?.lock?.().catch(() => {});
+      else kb?.unlock?.();
+    };
+    document.addEventListener('fullscreenchange', onChange);
+    return () => document.removeEventListener('fullscreenchange', onChange);
+  }, []);
+
+  const toggleFullscreen = () => {
+    const stage = stageRef.current;
+    if (!stage) return;
+    if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+    else stage.requestFullscreen?.().catch(() => setNotice('Fullscreen is not available here.'));
+  };
+
+  const disconnect = () => clientRef.current?.stop('user disconnected');
+  const reconnect = () => setAttempt((n) => n + 1);
+  const title = agent?.name || agentId;
+  const ended = phase === 'ended' && end !== null;
+  const waiting = !ended && (phase !== 'connected' || !stream);
+
+  return (
+    <div class="session-page">
+      <header class="session-toolbar">
+        <div class="toolbar-left">
+          <a
+            class="btn btn-ghost"
+            href="#/machines"
+            onClick={(e) => {
+              e.preventDefault();
+              navigate({ name: 'machines' });
+            }}
+          >
+            ← Machines
+          </a>
+          <span class="session-title">
+            <Logo size={20} />
+            <strong>{title}</strong>
+            {agent?.name && agent.name !== agentId && <span class="mono dim">{agentId}</span>}
+          </span>
+        </div>
+        <div class="toolbar-right">
+          <Toggle
+            label="Pointer"
+            on={pointerOn}
+            onChange={setPointerOn}
+            title="Send mouse moves, clicks and scrolling to the remote machine"
+            testId="toggle-pointer"
+          />
+          <Toggle
+            label="Keyboard"
+            on={keyboardOn}
+            onChange={setKeyboardOn}
+            title="Send key presses to the remote machine"
+            testId="toggle-keyboard"
+          />
+          <button type="button" class="btn btn-dark" onClick={toggleFullscreen} disabled={ended}>
+            {fullscreen ? 'Exit fullscreen' : 'Fullscreen'}
+          </button>
+          <button type="button" class="btn btn-danger" onClick={disconnect} disabled={ended} data-testid="disconnect">
+            Disconnect
+          </button>
+        </div>
+      </header>
+
+      <div
+        class={'stage' + (pointerOn ? ' stage-pointer' : '')}
+        ref={stageRef}
+        tabIndex={-1}
+        data-testid="stage"
+      >
+        <video
+          ref={videoRef}
+          class="remote-video"
+          autoplay
+          muted
+          playsInline
+          disablePictureInPicture
+          data-testid="remote-video"
+        />
+        {waiting && (
+          <div class="overlay">
+            <div class="overlay-card">
+              <Spinner />
+              <span>{PHASE_TEXT[phase === 'connected' ? 'negotiating' : phase]}</span>
+            </div>
+          </div>
+        )}
+        {ended && end && (
+          <div class="overlay">
+            <div class="overlay-card overlay-error" role="alert" data-testid="session-message">
+              <strong>{end.code === 'user' ? 'Session closed' : wasConnected ? 'Session ended' : 'Could not connect'}</strong>
+              <span>{end.message}</span>
+              <div class="overlay-actions">
+                <button type="button" class="btn btn-primary" onClick={reconnect}>
+                  {end.code === 'user' ? 'Connect again' : 'Reconnect'}
+                </button>
+                <button type="button" class="btn btn-dark" onClick={() => navigate({ name: 'machines' })}>
+                  Back to machines
+                </button>
+              </div>
+            </div>
+          </div>
+        )}
+        {notice && !ended && (
+          <div class="notice" role="status">
+            {notice}
+          </div>
+        )}
+      </div>
+
+      <StatusBar phase={phase} stats={stats} connection={connection} inputReady={inputReady} />
+    </div>
+  );
+}

@@ -1,0 +1,365 @@
+// One remote session: the /ws/client signaling WebSocket plus the
+// RTCPeerConnection it negotiates (docs/protocol.md, "The client channel").
+// The agent is the offerer; this side answers and trickles candidates.
+
+export type Phase =
+  | 'connecting' // WebSocket opening
+  | 'requesting' // session.request sent, waiting for the grant
+  | 'negotiating' // offer/answer and ICE in progress
+  | 'connected' // media flowing
+  | 'ended' // finished: by us, by the agent, or by an error
+  ;
+
+export interface EndInfo {
+  /** Human-readable explanation shown to the user. */
+  message: string;
+  /** Protocol error code or a local reason code. */
+  code: string;
+  /** Whether trying again may help. */
+  retryable: boolean;
+}
+
+export interface SessionCallbacks {
+  onPhase(phase: Phase): void;
+  onStream(stream: MediaStream): void;
+  onInputChannel(channel: RTCDataChannel | null): void;
+  onEnd(info: EndInfo): void;
+  onNotice(message: string): void;
+  onPeerConnection(pc: RTCPeerConnection | null): void;
+}
+
+interface Message {
+  v?: number;
+  type?: string;
+  [key: string]: unknown;
+}
+
+const PROTOCOL_VERSION = 1;
+const PING_INTERVAL_MS = 20000;
+
+function describeError(code: string, message: string): EndInfo {
+  switch (code) {
+    case 'agent_offline':
+      return { code, message: 'This machine is offline. It may be restarting; try again in a moment.', retryable: true };
+    case 'not_found':
+      return { code, message: 'This machine (or its display) is not known to the gateway.', retryable: true };
+    case 'forbidden':
+      return { code, message: 'You are not allowed to open a session on this machine.', retryable: false };
+    case 'unauthorized':
+      return { code, message: 'Your sign-in is no longer valid.', retryable: false };
+    case 'internal':
+      return { code, message: 'The gateway failed to start the session. Its log has the details.', retryable: true };
+    default:
+      return { code, message: message ? `${message} (${code})` : `Error: ${code}`, retryable: true };
+  }
+}
+
+function closeMessage(ev: CloseEvent): string {
+  const reason = ev.reason ? `: ${ev.reason}` : '';
+  switch (ev.code) {
+    case 1000:
+      return `The gateway closed the connection${reason}.`;
+    case 1001:
+      return 'The gateway is going away (restart or shutdown).';
+    case 1006:
+      return 'The connection to the gateway was lost.';
+    case 1008:
+      return `The gateway closed the connection (policy violation${reason}).`;
+    case 1009:
+      return 'The gateway closed the connection (message too big).';
+    case 1011:
+      return 'The gateway hit an internal error.';
+    default:
+      return `The connection to the gateway closed (code ${ev.code}${reason}).`;
+  }
+}
+
+export class SessionClient {
+  private ws: WebSocket | null = null;
+  private pc: RTCPeerConnection | null = null;
+  private sid: string | null = null;
+  private iceServers: RTCIceServer[] = [];
+  private pendingCandidates: RTCIceCandidateInit[] = [];
+  private input: RTCDataChannel | null = null;
+  private phase: Phase = 'connecting';
+  private finished = false;
+  private opened = false;
+  private pingTimer: number | undefined;
+  private nextId = 1;
+  private requestId = '';
+
+  constructor(
+    private readonly agent: string,
+    private readonly token: string,
+    private readonly cb: SessionCallbacks,
+  ) {}
+
+  start(): void {
+    const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
+    const url = `${scheme}//${location.host}/ws/client`;
+    let ws: WebSocket;
+    try {
+      // Browsers cannot set headers on a WebSocket: the token rides in the
+      // subprotocol list and the gateway answers "webremote.v1".
+      ws = new WebSocket(url, ['webremote.v1', 'bearer.' + this.token]);
+    } catch (err) {
+      this.finish({ code: 'websocket', message: `Cannot open the signaling connection: ${String(err)}`, retryable: true });
+      return;
+    }
+    this.ws = ws;
+    this.setPhase('connecting');
+    ws.onopen = () => {
+      this.opened = true;
+      this.requestId = this.newId();
+      this.send({ type: 'session.request', id: this.requestId, agent: this.agent, scopes: ['view', 'control'] });
+      this.setPhase('requesting');
+      this.pingTimer = window.setInterval(() => this.send({ type: 'ping' }), PING_INTERVAL_MS);
+    };
+    ws.onmessage = (ev) => {
+      if (typeof ev.data !== 'string') return;
+      let msg: Message;
+      try {
+        msg = JSON.parse(ev.data) as Message;
+      } catch {
+        return;
+      }
+      if (!msg || typeof msg !== 'object' || typeof msg.type !== 'string') return;
+      this.handle(msg).catch((err) => {
+        console.error('webremote: handling', msg.type, err);
+        this.finish({ code: 'client', message: `The browser could not handle ${msg.type}: ${String(err)}`, retryable: true });
+      });
+    };
+    ws.onclose = (ev) => {
+      this.ws = null;
+      if (this.finished) return;
+      // An upgrade refused with 401 shows up as a bare close before open:
+      // the page checks the token and sends the user to sign in.
+      if (!this.opened) {
+        this.finish({ code: 'ws_refused', message: 'Cannot open the signaling connection to the gateway.', retryable: true });
+        return;
+      }
+      this.finish({ code: 'ws_closed', message: closeMessage(ev), retryable: true });
+    };
+    ws.onerror = () => {
+      // onclose follows with the details.
+    };
+  }
+
+  /** Ends the session on purpose (the Disconnect button, leaving the page). */
+  stop(reason = 'user disconnected'): void {
+    if (this.finished) return;
+    if (this.sid) this.send({ type: 'session.end', sid: this.sid, reason });
+    this.finish({ code: 'user', message: 'You disconnected.', retryable: true });
+  }
+
+  /** Sends one input message on the DataChannel; dropped when it is not open. */
+  sendInput(msg: Record<string, unknown>): boolean {
+    const ch = this.input;
+    if (!ch || ch.readyState !== 'open') return false;
+    // Input is worthless when late: rather drop than queue behind a stall.
+    if (ch.bufferedAmount > 256 * 1024 && msg.type === 'pointer.move') return false;
+    try {
+      ch.send(JSON.stringify({ v: PROTOCOL_VERSION, ...msg }));
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
+  private newId(): string {
+    return 'c' + this.nextId++;
+  }
+
+  private send(msg: Record<string, unknown>): void {
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return;
+    ws.send(JSON.stringify({ v: PROTOCOL_VERSION, ...msg }));
+  }
+
+  private setPhase(phase: Phase): void {
+    if (this.phase === phase || this.finished) return;
+    this.phase = phase;
+    this.cb.onPhase(phase);
+  }
+
+  private async handle(msg: Message): Promise<void> {
+    switch (msg.type) {
+      case 'welcome':
+      case 'pong':
+        break;
+      case 'session.granted':
+        if (typeof msg.sid !== 'string') return;
+        this.sid = msg.sid;
+        this.iceServers = Array.isArray(msg.ice_servers) ? (msg.ice_servers as RTCIceServer[]) : [];
+        this.setPhase('negotiating');
+        break;
+      case 'sdp.offer':
+        if (msg.sid !== this.sid || typeof msg.sdp !== 'string') return;
+        await this.answer(msg.sdp);
+        break;
+      case 'ice.candidate':
+        if (msg.sid !== this.sid) return;
+        await this.addRemoteCandidate(msg);
+        break;
+      case 'session.ended':
+        if (msg.sid !== this.sid) return;
+        this.finish({
+          code: 'ended',
+          message: `The remote side ended the session${typeof msg.reason === 'string' && msg.reason ? ` (${msg.reason})` : ''}.`,
+          retryable: true,
+        });
+        break;
+      case 'error':
+        this.handleError(msg);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private handleError(msg: Message): void {
+    const code = typeof msg.code === 'string' ? msg.code : 'error';
+    const text = typeof msg.message === 'string' ? msg.message : '';
+    // Before media flows any error about our request is fatal; later ones
+    // (a dropped message, a rate limit) are shown but the session lives on.
+    const aboutRequest = msg.ref === this.requestId || (!this.sid && msg.ref === undefined);
+    if (aboutRequest || (this.phase !== 'connected' && ['agent_offline', 'not_found', 'forbidden'].includes(code))) {
+      this.finish(describeError(code, text));
+      return;
+    }
+    if (code === 'rate_limited') {
+      this.cb.onNotice('The gateway is rate limiting this session; some messages were dropped.');
+      return;
+    }
+    this.cb.onNotice(text ? `Gateway: ${text} (${code})` : `Gateway error: ${code}`);
+  }
+
+  private createPeerConnection(): RTCPeerConnection {
+    const pc = new RTCPeerConnection({ iceServers: this.iceServers, bundlePolicy: 'max-bundle' });
+    pc.onicecandidate = (ev) => {
+      if (!this.sid) return;
+      const c = ev.candidate;
+      // An empty candidate tells the agent that gathering is complete.
+      this.send({
+        type: 'ice.candidate',
+        sid: this.sid,
+        candidate: c ? c.candidate : '',
+        sdp_mline_index: c?.sdpMLineIndex ?? 0,
+      });
+    };
+    pc.ontrack = (ev) => {
+      const receiver = ev.receiver;
+      // Screen content wants the lowest delay Chromium will do; both knobs
+      // are non-standard or new, so probe before use.
+      if ('playoutDelayHint' in receiver) (receiver as unknown as { playoutDelayHint: number }).playoutDelayHint = 0;
+      if ('jitterBufferTarget' in receiver) (receiver as unknown as { jitterBufferTarget: number }).jitterBufferTarget = 0;
+      const stream = ev.streams[0] ?? new MediaStream([ev.track]);
+      this.cb.onStream(stream);
+    };
+    pc.ondatachannel = (ev) => {
+      const ch = ev.channel;
+      if (ch.label !== 'input') return;
+      this.input = ch;
+      const update = () => this.cb.onInputChannel(ch.readyState === 'open' ? ch : null);
+      ch.onopen = update;
+      ch.onclose = () => {
+        if (this.input === ch) this.input = null;
+        update();
+      };
+      ch.onmessage = (m) => {
+        // The agent only ever answers with errors (out_of_range, rate_limited).
+        if (typeof m.data !== 'string') return;
+        try {
+          const err = JSON.parse(m.data) as Message;
+          if (err.type === 'error' && err.code === 'rate_limited') this.cb.onNotice('Input is being rate limited by the remote machine.');
+          else if (err.type === 'error') console.warn('webremote: input error', err.code, err.message);
+        } catch {
+          // ignore
+        }
+      };
+      update();
+    };
+    pc.onconnectionstatechange = () => {
+      switch (pc.connectionState) {
+        case 'connected':
+          this.setPhase('connected');
+          break;
+        case 'failed':
+          this.finish({
+            code: 'ice_failed',
+            message: 'The media connection failed: no network path to the machine (ICE failed).',
+            retryable: true,
+          });
+          break;
+        case 'disconnected':
+          this.cb.onNotice('The media connection is interrupted; waiting for it to recover…');
+          break;
+        default:
+          break;
+      }
+    };
+    return pc;
+  }
+
+  private async answer(sdp: string): Promise<void> {
+    if (!this.pc) {
+      this.pc = this.createPeerConnection();
+      this.cb.onPeerConnection(this.pc);
+    }
+    const pc = this.pc;
+    await pc.setRemoteDescription({ type: 'offer', sdp });
+    const queued = this.pendingCandidates.splice(0);
+    for (const c of queued) await this.addCandidate(c);
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    if (this.finished || !pc.localDescription) return;
+    this.send({ type: 'sdp.answer', sid: this.sid, sdp: pc.localDescription.sdp });
+  }
+
+  private async addRemoteCandidate(msg: Message): Promise<void> {
+    const candidate = typeof msg.candidate === 'string' ? msg.candidate : '';
+    const index = typeof msg.sdp_mline_index === 'number' ? msg.sdp_mline_index : 0;
+    const init: RTCIceCandidateInit = { candidate, sdpMLineIndex: index };
+    if (!this.pc || !this.pc.remoteDescription) {
+      this.pendingCandidates.push(init);
+      return;
+    }
+    await this.addCandidate(init);
+  }
+
+  private async addCandidate(init: RTCIceCandidateInit): Promise<void> {
+    if (!this.pc) return;
+    try {
+      await this.pc.addIceCandidate(init);
+    } catch (err) {
+      // A bad candidate costs that path only, not the session.
+      console.warn('webremote: addIceCandidate failed', err);
+    }
+  }
+
+  private finish(info: EndInfo): void {
+    if (this.finished) return;
+    this.finished = true;
+    window.clearInterval(this.pingTimer);
+    if (this.input) {
+      this.input.onclose = null;
+      this.input = null;
+    }
+    this.cb.onInputChannel(null);
+    if (this.pc) {
+      this.pc.onconnectionstatechange = null;
+      this.pc.close();
+      this.pc = null;
+      this.cb.onPeerConnection(null);
+    }
+    const ws = this.ws;
+    this.ws = null;
+    if (ws) {
+      ws.onclose = null;
+      if (ws.readyState === WebSocket.OPEN || ws.readyState === WebSocket.CONNECTING) ws.close(1000, 'session over');
+    }
+    this.phase = 'ended';
+    this.cb.onPhase('ended');
+    this.cb.onEnd(info);
+  }
+}
