@@ -160,6 +160,12 @@ wr_agent_config_finish (WrAgentConfig *cfg, GError **error)
     g_free (cfg->fingerprint);
     cfg->fingerprint = norm;
   }
+  if (cfg->ca_file) {
+    /* GTlsFileDatabase wants an absolute path. */
+    char *abs = g_canonicalize_filename (cfg->ca_file, NULL);
+    g_free (cfg->ca_file);
+    cfg->ca_file = abs;
+  }
   if (cfg->ca_file && !g_file_test (cfg->ca_file, G_FILE_TEST_IS_REGULAR))
     return invalid (error, "gateway CA file '%s' does not exist",
         cfg->ca_file);

@@ -217,12 +217,40 @@ on_ws_error (SoupWebsocketConnection *conn, GError *error, gpointer user_data)
   g_warning ("gateway WebSocket error: %s", error->message);
 }
 
+static char *
+describe_tls_errors (GTlsCertificateFlags errors)
+{
+  static const struct {
+    GTlsCertificateFlags flag;
+    const char *text;
+  } names[] = {
+    { G_TLS_CERTIFICATE_UNKNOWN_CA, "unknown issuer" },
+    { G_TLS_CERTIFICATE_BAD_IDENTITY, "host name mismatch" },
+    { G_TLS_CERTIFICATE_NOT_ACTIVATED, "not yet valid" },
+    { G_TLS_CERTIFICATE_EXPIRED, "expired" },
+    { G_TLS_CERTIFICATE_REVOKED, "revoked" },
+    { G_TLS_CERTIFICATE_INSECURE, "insecure algorithm" },
+    { G_TLS_CERTIFICATE_GENERIC_ERROR, "invalid" },
+  };
+  g_autoptr (GString) out = g_string_new (NULL);
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++) {
+    if (!(errors & names[i].flag))
+      continue;
+    if (out->len)
+      g_string_append (out, ", ");
+    g_string_append (out, names[i].text);
+  }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
 static void
 log_certificate_problem (WrGatewayLink *self, GTlsCertificate *cert,
     GTlsCertificateFlags errors)
 {
   g_autofree char *fingerprint = cert ? wr_certificate_fingerprint (cert)
       : NULL;
+  g_autofree char *why = NULL;
 
   if (WR_IS_PINNED_TLS_DATABASE (self->tls_database)) {
     const char *pin = wr_pinned_tls_database_get_pin (
@@ -233,9 +261,9 @@ log_certificate_problem (WrGatewayLink *self, GTlsCertificate *cert,
       return;
     }
   }
-  g_warning ("gateway certificate (fingerprint %s) is not trusted (TLS "
-      "errors 0x%x); refusing to connect", fingerprint ? fingerprint : "?",
-      (guint) errors);
+  why = describe_tls_errors (errors);
+  g_warning ("gateway certificate (fingerprint %s) is not trusted (%s); "
+      "refusing to connect", fingerprint ? fingerprint : "?", why);
 }
 
 /* libsoup asks here when the TLS database refused the certificate. Never
