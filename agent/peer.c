@@ -43,7 +43,12 @@ struct _WrPeer {
   gboolean connected;
   gboolean closed;
   guint caps_retry_id;
+  guint offer_timeout_id;
 };
+
+/* A peer that cannot make its offer by then fails its session, so the
+ * viewer is told instead of waiting forever. */
+#define WR_OFFER_TIMEOUT_S 10
 
 enum {
   SIGNAL_OFFER,
@@ -271,10 +276,24 @@ maybe_offer (WrPeer *self)
       || self->offer_started)
     return;
   self->offer_started = TRUE;
+  g_clear_handle_id (&self->offer_timeout_id, g_source_remove);
   GST_INFO ("session %s: creating the offer", self->sid);
   promise = gst_promise_new_with_change_func (on_offer_created,
       g_object_ref (self), g_object_unref);
   g_signal_emit_by_name (self->webrtc, "create-offer", NULL, promise);
+}
+
+static gboolean
+offer_timeout_cb (gpointer user_data)
+{
+  WrPeer *self = user_data;
+
+  self->offer_timeout_id = 0;
+  GST_WARNING ("session %s: no offer after %d s (negotiation needed: %d, "
+      "caps: %d)", self->sid, WR_OFFER_TIMEOUT_S, self->negotiation_needed,
+      self->caps_ready);
+  fail (self, "the agent could not start the video stream");
+  return G_SOURCE_REMOVE;
 }
 
 static gboolean
@@ -504,6 +523,17 @@ build (WrPeer *self, const char *const *ice_addresses, JsonArray *ice_servers,
 
   configure_ice (self, ice_addresses, ice_servers);
 
+  /* Connect before the pad request: requesting it adds a transceiver, and
+   * webrtcbin may emit on-negotiation-needed from its own thread right
+   * away, only once; a handler connected later misses it and no offer is
+   * ever made. */
+  connect_ref (self->webrtc, "on-negotiation-needed",
+      G_CALLBACK (on_negotiation_needed), self);
+  connect_ref (self->webrtc, "on-ice-candidate",
+      G_CALLBACK (on_ice_candidate), self);
+  connect_ref (self->webrtc, "notify::connection-state",
+      G_CALLBACK (on_connection_state), self);
+
   self->webrtc_sink = gst_element_request_pad_simple (self->webrtc,
       "sink_%u");
   self->queue_src = gst_element_get_static_pad (queue, "src");
@@ -527,12 +557,6 @@ build (WrPeer *self, const char *const *ice_addresses, JsonArray *ice_servers,
   queue_sink = gst_element_get_static_pad (queue, "sink");
   gst_element_add_pad (self->branch, gst_ghost_pad_new ("sink", queue_sink));
 
-  connect_ref (self->webrtc, "on-negotiation-needed",
-      G_CALLBACK (on_negotiation_needed), self);
-  connect_ref (self->webrtc, "on-ice-candidate",
-      G_CALLBACK (on_ice_candidate), self);
-  connect_ref (self->webrtc, "notify::connection-state",
-      G_CALLBACK (on_connection_state), self);
   return TRUE;
 }
 
@@ -573,6 +597,8 @@ wr_peer_start (WrPeer *self)
   if (self->started || self->closed)
     return;
   self->started = TRUE;
+  self->offer_timeout_id = g_timeout_add_seconds (WR_OFFER_TIMEOUT_S,
+      offer_timeout_cb, self);
 
   /* Created before the offer so that it is part of it (the agent is the
    * offerer; the viewer gets it through ondatachannel). */
@@ -640,6 +666,7 @@ wr_peer_close (WrPeer *self)
     return;
   self->closed = TRUE;
   g_clear_handle_id (&self->caps_retry_id, g_source_remove);
+  g_clear_handle_id (&self->offer_timeout_id, g_source_remove);
   if (self->caps_probe_id) {
     gst_pad_remove_probe (self->queue_src, self->caps_probe_id);
     self->caps_probe_id = 0;

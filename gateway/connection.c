@@ -24,6 +24,7 @@ struct _WrConnection {
   WrConnectionClosedFunc on_closed;
   gpointer user_data;
   gboolean closed;
+  gboolean closing; /* a close was decided; ignore what is still buffered */
 
   WrRateLimit rate;
   guint drops;
@@ -63,6 +64,7 @@ take_rate_token (WrConnection *self)
 
   self->drops++;
   if (self->drops >= DROPS_BEFORE_CLOSE) {
+    self->closing = TRUE;
     g_message ("closing the connection from %s: rate limit exceeded",
         self->peer_address);
     wr_connection_close (self, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
@@ -85,7 +87,7 @@ on_ws_message (SoupWebsocketConnection *ws, SoupWebsocketDataType type,
   gsize len;
   const char *data = g_bytes_get_data (bytes, &len);
 
-  if (self->closed || !take_rate_token (self))
+  if (self->closed || self->closing || !take_rate_token (self))
     return;
 
   if (type != SOUP_WEBSOCKET_DATA_TEXT) {
