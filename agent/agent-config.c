@@ -8,6 +8,7 @@
 
 #include "common/config.h"
 #include "common/crypto.h"
+#include "common/grant.h"
 
 static const WrConfigKey schema[] = {
   { "agent", "id", WR_KEY_STRING, 0, 64 },
@@ -15,6 +16,8 @@ static const WrConfigKey schema[] = {
   { "agent", "gateway-url", WR_KEY_STRING, 0, 2048 },
   { "agent", "gateway-fingerprint", WR_KEY_STRING, 0, 128 },
   { "agent", "gateway-ca-file", WR_KEY_STRING, 0, 4096 },
+  { "agent", "gateway-public-key", WR_KEY_STRING, 0, 256 },
+  { "agent", "gateway-public-key-file", WR_KEY_STRING, 0, 4096 },
   { "agent", "token-file", WR_KEY_STRING, 0, 4096 },
   { "agent", "displays", WR_KEY_STRING_LIST },
   { "agent", "reconnect-min-ms", WR_KEY_INT, 10, 600000 },
@@ -57,6 +60,10 @@ wr_agent_config_load (const char *path, gboolean must_exist, GError **error)
           "gateway-ca-file", NULL));
   cfg->token_file = empty_to_null (wr_config_get_string (kf, "agent",
           "token-file", NULL));
+  cfg->gateway_public_key = empty_to_null (wr_config_get_string (kf, "agent",
+          "gateway-public-key", NULL));
+  cfg->gateway_public_key_file = empty_to_null (wr_config_get_string (kf,
+          "agent", "gateway-public-key-file", NULL));
   cfg->displays = wr_config_get_string_list (kf, "agent", "displays");
   cfg->reconnect_min_ms = wr_config_get_int (kf, "agent", "reconnect-min-ms",
       500);
@@ -175,6 +182,29 @@ wr_agent_config_finish (WrAgentConfig *cfg, GError **error)
         "(--fingerprint, see webremote-gateway --print-fingerprint) or "
         "gateway-ca-file (--ca-file)");
 
+  /* Sessions are authorised by grants the gateway signs; without its key
+   * the agent could check nothing, so it does not start at all. */
+  if (cfg->gateway_public_key && cfg->gateway_public_key_file)
+    return invalid (error, "set only one of [agent] gateway-public-key "
+        "(--grant-key) and gateway-public-key-file");
+  if (!cfg->gateway_public_key && !cfg->gateway_public_key_file)
+    return invalid (error, "refusing to start without the gateway's "
+        "session grant key: set [agent] gateway-public-key (--grant-key, "
+        "see webremote-gateway --print-grant-key) or "
+        "gateway-public-key-file");
+  {
+    g_autoptr (GError) local = NULL;
+    EVP_PKEY *key = cfg->gateway_public_key
+        ? wr_grant_public_key_from_string (cfg->gateway_public_key, &local)
+        : wr_grant_public_key_load_file (cfg->gateway_public_key_file,
+            &local);
+    if (!key)
+      return invalid (error, "gateway grant key: %s", local->message);
+    if (cfg->grant_key)
+      EVP_PKEY_free (cfg->grant_key);
+    cfg->grant_key = key;
+  }
+
   if (!cfg->displays || !cfg->displays[0]) {
     const char *env = g_getenv ("DISPLAY");
     g_strfreev (cfg->displays);
@@ -234,6 +264,10 @@ wr_agent_config_free (WrAgentConfig *cfg)
   g_free (cfg->fingerprint);
   g_free (cfg->ca_file);
   g_free (cfg->token_file);
+  g_free (cfg->gateway_public_key);
+  g_free (cfg->gateway_public_key_file);
+  if (cfg->grant_key)
+    EVP_PKEY_free (cfg->grant_key);
   if (cfg->token)
     memset (cfg->token, 0, strlen (cfg->token));
   g_free (cfg->token);

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <glib.h>
+#include <openssl/evp.h>
 
 G_BEGIN_DECLS
 
@@ -14,6 +15,9 @@ typedef struct {
   char *gateway_url;        /* https://HOST:PORT */
   char *fingerprint;        /* normalised SHA-256 pin, or NULL */
   char *ca_file;            /* PEM bundle of trusted CAs, or NULL */
+  char *gateway_public_key; /* `ed25519:BASE64`, or NULL */
+  char *gateway_public_key_file; /* or a file holding it (or PEM) */
+  EVP_PKEY *grant_key;      /* loaded from one of the two by finish */
   char *token_file;
   char *token;              /* secret: never log it */
   char **displays;          /* X displays, at least one after finish */
@@ -44,7 +48,8 @@ WrAgentConfig *wr_agent_config_load (const char *path, gboolean must_exist,
  * wr_agent_config_finish:
  * Fills in derived defaults ($DISPLAY, the host name), reads the token from
  * token-file or the environment and checks that the agent can start: a
- * gateway URL over TLS, a certificate pin or CA file, a token.
+ * gateway URL over TLS, a certificate pin or CA file, the gateway's grant
+ * key, a token.
  */
 gboolean wr_agent_config_finish (WrAgentConfig *cfg, GError **error);
 

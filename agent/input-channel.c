@@ -21,6 +21,8 @@ struct _WrInputChannel {
   gint64 last_rate_reply_us;
   gint64 last_forbidden_reply_us;
   GString *trace;             /* nullable, not owned */
+  WrInputRefusedFunc refused_func;
+  gpointer refused_data;
 
   /* What this peer holds down, to release it when the peer goes. */
   guint8 keys[WR_KEYCODES / 8];
@@ -51,6 +53,22 @@ wr_input_channel_free (WrInputChannel *self)
     return;
   wr_input_channel_release_all (self);
   g_free (self);
+}
+
+void
+wr_input_channel_set_control (WrInputChannel *self, gboolean control)
+{
+  if (self->control && !control)
+    wr_input_channel_release_all (self);
+  self->control = control;
+}
+
+void
+wr_input_channel_set_refused_func (WrInputChannel *self,
+    WrInputRefusedFunc func, gpointer user_data)
+{
+  self->refused_func = func;
+  self->refused_data = user_data;
 }
 
 void
@@ -276,10 +294,16 @@ wr_input_channel_handle (WrInputChannel *self, const char *data, gsize len)
   if (!msg)
     return wr_message_error_from_gerror (error, ref);
 
-  if (!self->control)
+  /* Checked on every message: the grant may change while the channel
+   * lives. */
+  if (!self->control) {
+    if (self->refused_func)
+      self->refused_func (self, WR_INPUT_REFUSED_NO_CONTROL,
+          self->refused_data);
     return throttled_error (&self->last_forbidden_reply_us,
         WR_PROTOCOL_ERROR_FORBIDDEN,
         "this session has no 'control' scope; input is dropped");
+  }
 
   type = wr_message_get_type (msg);
   for (gsize i = 0; i < G_N_ELEMENTS (handlers); i++) {

@@ -14,6 +14,14 @@ G_BEGIN_DECLS
 
 typedef struct _WrInputChannel WrInputChannel;
 
+/* Called for every valid input message the session's scopes do not allow;
+ * @reason is static text such as "no control scope". */
+typedef void (*WrInputRefusedFunc) (WrInputChannel *channel,
+    const char *reason, gpointer user_data);
+
+/* The reason given for input dropped without the `control` scope. */
+#define WR_INPUT_REFUSED_NO_CONTROL "no control scope"
+
 /**
  * wr_scopes_allow_control:
  * The one place that decides whether a session's scopes let it drive the
@@ -34,6 +42,20 @@ WrInputChannel *wr_input_channel_new (WrInputInjector *injector,
 
 /* Releases everything still held, then frees. */
 void wr_input_channel_free (WrInputChannel *self);
+
+/**
+ * wr_input_channel_set_control:
+ * Changes whether input is allowed, as a renewed grant says; taking
+ * control away releases everything this peer holds.
+ */
+void wr_input_channel_set_control (WrInputChannel *self, gboolean control);
+
+/**
+ * wr_input_channel_set_refused_func:
+ * @func: (nullable): told about each input message dropped for its scope
+ */
+void wr_input_channel_set_refused_func (WrInputChannel *self,
+    WrInputRefusedFunc func, gpointer user_data);
 
 /**
  * wr_input_channel_set_video_size:

@@ -77,6 +77,7 @@ main (int argc, char **argv)
   g_autofree char *opt_id = NULL;
   g_autofree char *opt_name = NULL;
   g_autofree char *opt_token_file = NULL;
+  g_autofree char *opt_grant_key = NULL;
   g_auto (GStrv) opt_displays = NULL;
   g_auto (GStrv) opt_ice = NULL;
   gboolean opt_version = FALSE;
@@ -94,6 +95,9 @@ main (int argc, char **argv)
     { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_token_file,
       "File holding the agent token (else $" WR_AGENT_TOKEN_ENV ")",
       "FILE" },
+    { "grant-key", 0, 0, G_OPTION_ARG_STRING, &opt_grant_key,
+      "The gateway's session grant key (webremote-gateway "
+      "--print-grant-key)", "ed25519:BASE64" },
     { "display", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_displays,
       "X display to share (repeatable; default $DISPLAY)", ":N" },
     { "ice-address", 0, 0, G_OPTION_ARG_STRING_ARRAY, &opt_ice,
@@ -136,6 +140,11 @@ main (int argc, char **argv)
   override (&cfg->id, opt_id);
   override (&cfg->name, opt_name);
   override (&cfg->token_file, opt_token_file);
+  if (opt_grant_key) {
+    /* The flag wins over either config key. */
+    override (&cfg->gateway_public_key, opt_grant_key);
+    g_clear_pointer (&cfg->gateway_public_key_file, g_free);
+  }
   if (opt_displays) {
     g_strfreev (cfg->displays);
     cfg->displays = g_strdupv (opt_displays);

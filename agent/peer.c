@@ -55,6 +55,7 @@ enum {
   SIGNAL_ICE_CANDIDATE,
   SIGNAL_CONNECTED,
   SIGNAL_FAILED,
+  SIGNAL_INPUT_REFUSED,
   N_SIGNALS
 };
 
@@ -560,6 +561,24 @@ build (WrPeer *self, const char *const *ice_addresses, JsonArray *ice_servers,
   return TRUE;
 }
 
+/* Main context: the input channel runs from handle_call(). */
+static void
+on_input_refused (WrInputChannel *channel, const char *reason,
+    gpointer user_data)
+{
+  WrPeer *self = user_data;
+
+  if (!self->closed)
+    g_signal_emit (self, signals[SIGNAL_INPUT_REFUSED], 0, reason);
+}
+
+void
+wr_peer_set_control (WrPeer *self, gboolean control)
+{
+  if (self->input)
+    wr_input_channel_set_control (self->input, control);
+}
+
 WrPeer *
 wr_peer_new (const char *sid, WrDisplayPipeline *pipeline,
     WrInputInjector *injector, gboolean control,
@@ -570,6 +589,7 @@ wr_peer_new (const char *sid, WrDisplayPipeline *pipeline,
   self->sid = g_strdup (sid);
   self->pipeline = g_object_ref (pipeline);
   self->input = wr_input_channel_new (injector, control);
+  wr_input_channel_set_refused_func (self->input, on_input_refused, self);
   if (!build (self, ice_addresses, ice_servers, error)) {
     wr_peer_close (self);
     return NULL;
@@ -725,6 +745,9 @@ wr_peer_class_init (WrPeerClass *klass)
       G_TYPE_NONE, 0);
   signals[SIGNAL_FAILED] = g_signal_new ("failed", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
+  signals[SIGNAL_INPUT_REFUSED] = g_signal_new ("input-refused",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_STRING);
 
   GST_DEBUG_CATEGORY_INIT (wr_peer_debug, "wr-peer", 0, "webremote peer");
 }

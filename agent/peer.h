@@ -27,6 +27,8 @@ G_DECLARE_FINAL_TYPE (WrPeer, wr_peer, WR, PEER, GObject)
  * - "ice-candidate" (guint mline, const char *candidate): a local candidate.
  * - "connected": ICE and DTLS are up; time for a keyframe.
  * - "failed" (const char *reason): the session cannot go on.
+ * - "input-refused" (const char *reason): the viewer sent input its
+ *   scopes do not allow; it was dropped.
  *
  * Returns: (transfer full): the peer; add wr_peer_get_branch() to the
  * pipeline, then call wr_peer_start().
@@ -51,6 +53,10 @@ void wr_peer_start (WrPeer *self);
 gboolean wr_peer_set_answer (WrPeer *self, const char *sdp, GError **error);
 void wr_peer_add_ice_candidate (WrPeer *self, guint mline,
     const char *candidate);
+
+/* Whether the viewer may send input (wr_scopes_allow_control() of the
+ * current grant); taking it away releases what the peer holds. */
+void wr_peer_set_control (WrPeer *self, gboolean control);
 
 /* Releases held input and stops reacting to webrtcbin; idempotent. The
  * branch itself is removed by the display pipeline. */

@@ -12,18 +12,35 @@
 #include "agent/input-channel.h"
 #include "agent/input-injector.h"
 #include "agent/peer.h"
+#include "common/grant.h"
 #include "common/protocol.h"
 
 /* Far above any sane use, low enough that a confused gateway cannot make
  * us start webrtcbins until we run out of memory. */
 #define WR_MAX_SESSIONS 64
 
+/* At most one session.refused per session per this interval; the refusals
+ * in between are counted and sent with the next one. */
+#define WR_REFUSED_REPORT_INTERVAL_US G_USEC_PER_SEC
+
 typedef struct {
+  WrSessionManager *manager;    /* not owned */
   char *sid;
   char *display;
   char *user;
   WrPeer *peer;
   WrDisplayPipeline *pipeline;
+  gboolean can_inject;          /* the display has an input injector */
+
+  /* The grant in force: its scopes decide, its expiry ends the session. */
+  WrGrant *grant;
+  guint expiry_id;
+
+  /* Refused input not yet reported to the gateway. */
+  guint refused_pending;
+  const char *refused_reason;   /* static */
+  gint64 refused_last_us;       /* monotonic time of the last report */
+  guint refused_flush_id;
 } WrSession;
 
 struct _WrSessionManager {
@@ -53,6 +70,9 @@ session_free (gpointer data)
     g_object_unref (s->peer);
   }
   g_clear_object (&s->pipeline);
+  g_clear_handle_id (&s->expiry_id, g_source_remove);
+  g_clear_handle_id (&s->refused_flush_id, g_source_remove);
+  g_clear_pointer (&s->grant, wr_grant_free);
   g_free (s->sid);
   g_free (s->display);
   g_free (s->user);
@@ -135,6 +155,62 @@ send_status (WrSessionManager *self, gboolean force)
   self->last_status = g_steal_pointer (&text);
 }
 
+/* ---- refused input ---- */
+
+static void
+flush_refused (WrSession *s)
+{
+  g_autoptr (JsonBuilder) b = NULL;
+
+  g_clear_handle_id (&s->refused_flush_id, g_source_remove);
+  if (s->refused_pending == 0)
+    return;
+  b = wr_message_new ("session.refused");
+  json_builder_set_member_name (b, "sid");
+  json_builder_add_string_value (b, s->sid);
+  json_builder_set_member_name (b, "what");
+  json_builder_add_string_value (b, "input");
+  json_builder_set_member_name (b, "reason");
+  json_builder_add_string_value (b, s->refused_reason);
+  json_builder_set_member_name (b, "count");
+  json_builder_add_int_value (b, MIN (s->refused_pending, G_MAXINT32));
+  send_text (s->manager, wr_message_builder_finish (b));
+  g_message ("session %s: refused %u input message(s) of %s: %s", s->sid,
+      s->refused_pending, s->user, s->refused_reason);
+  s->refused_pending = 0;
+  s->refused_last_us = g_get_monotonic_time ();
+}
+
+static gboolean
+flush_refused_cb (gpointer user_data)
+{
+  WrSession *s = user_data;
+
+  s->refused_flush_id = 0;
+  flush_refused (s);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_peer_input_refused (WrPeer *peer, const char *reason, gpointer user_data)
+{
+  WrSession *s = user_data;
+  gint64 since;
+
+  if (s->refused_pending < G_MAXUINT)
+    s->refused_pending++;
+  s->refused_reason = g_intern_string (reason);
+  if (s->refused_flush_id)
+    return;
+  since = g_get_monotonic_time () - s->refused_last_us;
+  if (!s->refused_last_us || since >= WR_REFUSED_REPORT_INTERVAL_US)
+    flush_refused (s);
+  else
+    s->refused_flush_id = g_timeout_add (
+        (guint) ((WR_REFUSED_REPORT_INTERVAL_US - since) / 1000) + 1,
+        flush_refused_cb, s);
+}
+
 /* ---- sessions ---- */
 
 static void
@@ -149,6 +225,8 @@ end_session (WrSessionManager *self, const char *sid, gboolean notify,
     return;
   sid_copy = g_strdup (sid);
   g_message ("session %s: ended (%s)", sid, reason);
+  /* What the viewer tried last still reaches the gateway. */
+  flush_refused (s);
 
   /* Input first: nothing may stay pressed. */
   wr_peer_close (s->peer);
@@ -326,6 +404,77 @@ on_peer_failed (WrPeer *peer, const char *reason, gpointer user_data)
   end_session (self, s->sid, TRUE, reason);
 }
 
+/* ---- grants ---- */
+
+static gint64
+now_s (void)
+{
+  return g_get_real_time () / G_USEC_PER_SEC;
+}
+
+/* Verifies @token: signed by the gateway's key, in its time window, for
+ * this agent, for session @sid on @display (and for @user on renewal).
+ * Returns: (transfer full) (nullable): the grant, or %NULL with *reason
+ * ("grant refused: ..."). */
+static WrGrant *
+check_grant (WrSessionManager *self, const char *token, const char *sid,
+    const char *display, const char *user, char **reason)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrGrant) grant = wr_grant_verify (self->config->grant_key,
+      token, self->config->id, now_s (), &error);
+  const char *why = NULL;
+
+  if (!grant) {
+    *reason = g_strdup_printf ("grant refused: %s", error->message);
+    return NULL;
+  }
+  if (!g_str_equal (grant->sid, sid))
+    why = "the grant is for another session";
+  else if (!g_str_equal (grant->display, display))
+    why = "the grant is for another display";
+  else if (user && !g_str_equal (grant->user, user))
+    why = "the grant is for another user";
+  if (why) {
+    *reason = g_strdup_printf ("grant refused: %s", why);
+    return NULL;
+  }
+  return g_steal_pointer (&grant);
+}
+
+static gboolean
+control_allowed (WrSession *s, const WrGrant *grant)
+{
+  return wr_scopes_allow_control ((const char *const *) grant->scopes)
+      && s->can_inject;
+}
+
+static gboolean
+grant_expired_cb (gpointer user_data)
+{
+  WrSession *s = user_data;
+
+  s->expiry_id = 0;
+  end_session (s->manager, s->sid, TRUE, "grant expired");
+  return G_SOURCE_REMOVE;
+}
+
+/* Puts @grant (transfer full) in force: its scopes from now on, and the
+ * session ends when it expires unless a newer one comes first. */
+static void
+apply_grant (WrSession *s, WrGrant *grant)
+{
+  gint64 left_ms = (grant->exp + WR_GRANT_CLOCK_SKEW - now_s ()) * 1000;
+
+  g_clear_pointer (&s->grant, wr_grant_free);
+  s->grant = grant;
+  g_clear_handle_id (&s->expiry_id, g_source_remove);
+  s->expiry_id = g_timeout_add ((guint) CLAMP (left_ms, 0, G_MAXINT32),
+      grant_expired_cb, s);
+  if (s->peer)
+    wr_peer_set_control (s->peer, control_allowed (s, grant));
+}
+
 /* ---- gateway messages ---- */
 
 static void
@@ -350,10 +499,10 @@ handle_session_start (WrSessionManager *self, JsonObject *msg,
 {
   const char *sid = wr_message_get_string (msg, "sid");
   const char *display = wr_message_get_string (msg, "display");
-  JsonArray *scopes_array = json_object_get_array_member (msg, "scopes");
   JsonArray *ice_servers = json_object_get_array_member (msg, "ice_servers");
-  g_autoptr (GPtrArray) scopes = g_ptr_array_new ();
   g_autoptr (GError) error = NULL;
+  g_autoptr (WrGrant) grant = NULL;
+  g_autofree char *refused = NULL;
   WrDisplayPipeline *pipeline;
   WrInputInjector *injector;
   gboolean control;
@@ -364,6 +513,16 @@ handle_session_start (WrSessionManager *self, JsonObject *msg,
         "field 'sid' names a session that already exists", ref);
     return;
   }
+  /* Before anything is built: the grant decides whether there is a
+   * session at all, and its scopes (never the message's) what it may
+   * do. */
+  grant = check_grant (self, wr_message_get_string (msg, "grant"), sid,
+      display, NULL, &refused);
+  if (!grant) {
+    g_message ("session %s: %s", sid, refused);
+    send_session_ended (self, sid, refused);
+    return;
+  }
   if (!display_configured (self, display)) {
     send_session_ended (self, sid, "no such display");
     return;
@@ -372,12 +531,6 @@ handle_session_start (WrSessionManager *self, JsonObject *msg,
     send_session_ended (self, sid, "too many sessions on this agent");
     return;
   }
-
-  for (guint i = 0; i < json_array_get_length (scopes_array); i++)
-    g_ptr_array_add (scopes,
-        (gpointer) json_array_get_string_element (scopes_array, i));
-  g_ptr_array_add (scopes, NULL);
-  control = wr_scopes_allow_control ((const char *const *) scopes->pdata);
 
   pipeline = get_pipeline (self, display, &error);
   if (!pipeline) {
@@ -390,11 +543,14 @@ handle_session_start (WrSessionManager *self, JsonObject *msg,
   injector = get_injector (self, display);
 
   s = g_new0 (WrSession, 1);
+  s->manager = self;
   s->sid = g_strdup (sid);
   s->display = g_strdup (display);
-  s->user = g_strdup (wr_message_get_string (msg, "user"));
+  s->user = g_strdup (grant->user);
+  s->can_inject = injector != NULL;
+  control = control_allowed (s, grant);
   s->pipeline = g_object_ref (pipeline);
-  s->peer = wr_peer_new (sid, pipeline, injector, control && injector,
+  s->peer = wr_peer_new (sid, pipeline, injector, control,
       (const char *const *) self->config->ice_addresses, ice_servers,
       &error);
   if (!s->peer || !wr_display_pipeline_add_branch (pipeline,
@@ -417,6 +573,9 @@ handle_session_start (WrSessionManager *self, JsonObject *msg,
       G_CALLBACK (on_peer_ice_candidate), s);
   g_signal_connect (s->peer, "connected", G_CALLBACK (on_peer_connected), s);
   g_signal_connect (s->peer, "failed", G_CALLBACK (on_peer_failed), s);
+  g_signal_connect (s->peer, "input-refused",
+      G_CALLBACK (on_peer_input_refused), s);
+  apply_grant (s, g_steal_pointer (&grant));
   g_hash_table_insert (self->sessions, s->sid, s);
 
   g_message ("session %s: started for %s on %s (%s)", sid, s->user, display,
@@ -444,6 +603,29 @@ handle_session_end (WrSessionManager *self, JsonObject *msg, const char *ref)
   /* Not an error when unknown: both sides may end a session at once. */
   end_session (self, wr_message_get_string (msg, "sid"), FALSE,
       reason && *reason ? reason : "ended by the gateway");
+}
+
+/* A renewed grant: in force at once; a bad one ends the session. */
+static void
+handle_session_grant (WrSessionManager *self, JsonObject *msg,
+    const char *ref)
+{
+  WrSession *s = find_session (self, msg, ref);
+  g_autofree char *refused = NULL;
+  WrGrant *grant;
+
+  if (!s)
+    return;
+  grant = check_grant (self, wr_message_get_string (msg, "grant"), s->sid,
+      s->display, s->user, &refused);
+  if (!grant) {
+    g_message ("session %s: renewal %s", s->sid, refused);
+    end_session (self, s->sid, TRUE, refused);
+    return;
+  }
+  g_debug ("session %s: grant renewed until %" G_GINT64_FORMAT, s->sid,
+      grant->exp);
+  apply_grant (s, grant);
 }
 
 static void
@@ -491,6 +673,7 @@ static const struct {
   { "agent.welcome", handle_welcome },
   { "session.start", handle_session_start },
   { "session.end", handle_session_end },
+  { "session.grant", handle_session_grant },
   { "sdp.answer", handle_sdp_answer },
   { "ice.candidate", handle_ice_candidate },
   { "error", handle_ignore },   /* gateway-link logs it */

@@ -51,6 +51,7 @@ typedef struct {
 
 #define ID_LEN 64
 #define SDP_LEN 60000
+#define GRANT_LEN 4096 /* WR_GRANT_MAX_TOKEN_SIZE */
 
 enum {
   C2G = WR_CHANNEL_CLIENT_TO_GATEWAY,
@@ -104,6 +105,23 @@ static const FieldSpec session_start_fields[] = {
   STR ("user", TRUE, 1, 128),
   STR_ARRAY ("scopes", TRUE, 16, 32),
   OBJ_ARRAY ("ice_servers", TRUE, 8, NULL),
+  /* The signed grant (common/grant.h); the agent takes the scopes from
+   * it, never from the fields above. */
+  STR ("grant", TRUE, 1, GRANT_LEN),
+  END
+};
+
+static const FieldSpec session_grant_fields[] = {
+  STR ("sid", TRUE, 1, ID_LEN),
+  STR ("grant", TRUE, 1, GRANT_LEN),
+  END
+};
+
+static const FieldSpec session_refused_fields[] = {
+  STR ("sid", TRUE, 1, ID_LEN),
+  STR ("what", TRUE, 1, 32),
+  STR ("reason", TRUE, 0, 256),
+  INT ("count", TRUE, 1, G_MAXINT32),
   END
 };
 
@@ -196,6 +214,8 @@ static const MessageSpec messages[] = {
   { "session.start", G2A, session_start_fields },
   { "session.end", C2G | G2A, session_end_fields },
   { "session.ended", G2C | A2G, session_end_fields },
+  { "session.grant", G2A, session_grant_fields },
+  { "session.refused", A2G, session_refused_fields },
   { "sdp.offer", A2G | G2C, sdp_fields },
   { "sdp.answer", C2G | G2A, sdp_fields },
   { "ice.candidate", C2G | G2C | A2G | G2A, ice_fields },

@@ -136,12 +136,23 @@ api_agent (WrGateway *gw, SoupServerMessage *msg, const char *arg,
   wr_http_respond_json (msg, SOUP_STATUS_OK, wr_agent_record_to_json (r));
 }
 
+/* Live sessions: every one for an admin, else the caller's own. */
+static void
+api_sessions (WrGateway *gw, SoupServerMessage *msg, const char *arg,
+    const WrPrincipal *user)
+{
+  wr_http_respond_json (msg, SOUP_STATUS_OK,
+      wr_signaling_sessions_to_json (gw->signaling,
+          user->admin ? NULL : user->name));
+}
+
 static const ApiRoute routes[] = {
   { "POST", "/login", TRUE, api_login },
   { "POST", "/logout", FALSE, api_logout },
   { "GET", "/me", FALSE, api_me },
   { "GET", "/agents", FALSE, api_agents },
   { "GET", "/agents/*", FALSE, api_agent },
+  { "GET", "/sessions", FALSE, api_sessions },
 };
 
 /* Matches @path against @pattern; on a '*' match, *arg is the segment. */

@@ -18,6 +18,7 @@ static const WrConfigKey schema[] = {
   { "gateway", "tls-certificate", WR_KEY_STRING, 0, 4096 },
   { "gateway", "tls-key", WR_KEY_STRING, 0, 4096 },
   { "gateway", "listen-backlog", WR_KEY_INT, 16, 65535 },
+  { "gateway", "grant-signing-key", WR_KEY_STRING, 0, 4096 },
   { "auth", "admin-user", WR_KEY_STRING, 0, 128 },
   { "auth", "agent-token-file", WR_KEY_STRING, 0, 4096 },
   { "auth", "token-lifetime", WR_KEY_INT, 60, 7 * 24 * 3600 },
@@ -49,6 +50,8 @@ wr_gateway_config_load (const char *path, gboolean must_exist,
   c->tls_key = wr_config_get_string (kf, "gateway", "tls-key", NULL);
   c->listen_backlog = wr_config_get_int (kf, "gateway", "listen-backlog",
       1024);
+  c->grant_signing_key = wr_config_get_string (kf, "gateway",
+      "grant-signing-key", NULL);
   c->admin_user = wr_config_get_string (kf, "auth", "admin-user", "admin");
   c->agent_token_file = wr_config_get_string (kf, "auth", "agent-token-file",
       NULL);
@@ -67,6 +70,7 @@ wr_gateway_config_free (WrGatewayConfig *c)
   g_free (c->web_root);
   g_free (c->tls_certificate);
   g_free (c->tls_key);
+  g_free (c->grant_signing_key);
   g_free (c->admin_user);
   g_free (c->agent_token_file);
   g_free (c);

@@ -15,6 +15,8 @@ typedef struct {
   char *tls_certificate;  /* [gateway] tls-certificate (nullable) */
   char *tls_key;          /* [gateway] tls-key (nullable) */
   gint64 listen_backlog;  /* [gateway] listen-backlog */
+  char *grant_signing_key; /* [gateway] grant-signing-key (nullable:
+                            * state-dir/grant-signing.key) */
   char *admin_user;       /* [auth] admin-user */
   char *agent_token_file; /* [auth] agent-token-file (nullable) */
   gint64 token_lifetime;  /* [auth] token-lifetime, seconds */

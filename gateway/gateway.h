@@ -6,6 +6,7 @@
 #include "gateway/agent-registry.h"
 #include "gateway/auth.h"
 #include "gateway/gateway-config.h"
+#include "gateway/grant-signer.h"
 #include "gateway/signaling.h"
 
 G_BEGIN_DECLS
@@ -15,6 +16,7 @@ typedef struct {
   WrAuth *auth;
   WrAgentRegistry *registry;
   WrSignaling *signaling;
+  WrGrantSigner *grant_signer;
   SoupServer *server;
   char *fingerprint; /* of the TLS certificate, for the log */
 } WrGateway;

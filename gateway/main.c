@@ -26,6 +26,7 @@ static char *opt_tls_certificate;
 static char *opt_tls_key;
 static char *opt_agent_token_file;
 static gboolean opt_print_fingerprint;
+static gboolean opt_print_grant_key;
 static gboolean opt_version;
 
 static const GOptionEntry entries[] = {
@@ -47,6 +48,9 @@ static const GOptionEntry entries[] = {
     "File holding the pre-shared agent token", "FILE" },
   { "print-fingerprint", 0, 0, G_OPTION_ARG_NONE, &opt_print_fingerprint,
     "Print the TLS certificate's SHA-256 fingerprint and exit", NULL },
+  { "print-grant-key", 0, 0, G_OPTION_ARG_NONE, &opt_print_grant_key,
+    "Print the public key agents verify session grants with "
+    "(ed25519:BASE64) and exit", NULL },
   { "version", 0, 0, G_OPTION_ARG_NONE, &opt_version,
     "Print the version and exit", NULL },
   { NULL }
@@ -78,6 +82,9 @@ main (int argc, char **argv)
   g_autoptr (GTlsCertificate) cert = NULL;
   g_autoptr (GMainLoop) loop = NULL;
   g_autofree char *agent_token = NULL;
+  g_autofree char *grant_key_path = NULL;
+  g_autoptr (WrGrantSigner) signer = NULL;
+  gboolean grant_key_created = FALSE;
   WrGateway gw = { 0 };
   gboolean created = FALSE;
   guint16 port = 0;
@@ -127,8 +134,22 @@ main (int argc, char **argv)
     return EXIT_CONFIG;
   }
   gw.fingerprint = wr_certificate_fingerprint (cert);
-  if (opt_print_fingerprint) {
-    printf ("%s\n", gw.fingerprint);
+
+  grant_key_path = config->grant_signing_key && *config->grant_signing_key
+      ? g_strdup (config->grant_signing_key)
+      : g_build_filename (config->state_dir, WR_GRANT_KEY_FILE_NAME, NULL);
+  signer = wr_grant_signer_new (grant_key_path, &grant_key_created, &error);
+  if (!signer) {
+    fprintf (stderr, "webremote-gateway: %s\n", error->message);
+    g_free (gw.fingerprint);
+    return EXIT_CONFIG;
+  }
+
+  if (opt_print_fingerprint || opt_print_grant_key) {
+    if (opt_print_fingerprint)
+      printf ("%s\n", gw.fingerprint);
+    if (opt_print_grant_key)
+      printf ("%s\n", wr_grant_signer_get_public_key (signer));
     g_free (gw.fingerprint);
     return 0;
   }
@@ -136,6 +157,11 @@ main (int argc, char **argv)
     g_message ("created a self-signed TLS certificate in %s/tls",
         config->state_dir);
   g_message ("TLS certificate fingerprint (SHA-256): %s", gw.fingerprint);
+  if (grant_key_created)
+    g_message ("created the session grant signing key %s", grant_key_path);
+  /* The public half: agents need it (--grant-key); it is no secret. */
+  g_message ("session grant key: %s",
+      wr_grant_signer_get_public_key (signer));
 
   agent_token = wr_gateway_config_read_agent_token (config, &error);
   if (error) {
@@ -155,6 +181,8 @@ main (int argc, char **argv)
   }
   gw.registry = wr_agent_registry_new ();
   gw.signaling = wr_signaling_new (gw.registry, gw.auth);
+  gw.grant_signer = signer;
+  wr_signaling_set_grant_signer (gw.signaling, gw.grant_signer);
   gw.server = wr_server_new (&gw, cert);
 
   if (!wr_server_listen (gw.server, config->listen, (guint16) config->port,

@@ -18,6 +18,8 @@ typedef struct {
   WrConnection *client; /* the viewer's signaling connection */
   WrConnection *agent;  /* the agent connection the session runs on */
   gint64 created;       /* unix seconds */
+  gint64 grant_expires; /* exp of the last grant sent to the agent */
+  guint64 input_refused; /* input messages the agent refused (session.refused) */
 } WrSession;
 
 /**

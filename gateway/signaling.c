@@ -9,6 +9,8 @@
 struct _WrSignaling {
   WrAgentRegistry *registry;
   WrAuth *auth;
+  WrGrantSigner *signer;  /* not owned */
+  guint renew_id;         /* the grant renewal timer */
   GHashTable *sessions;   /* sid -> WrSession */
   GHashTable *clients;    /* WrConnection -> NULL (set, holds a ref) */
   GHashTable *agents;     /* WrConnection -> bound agent id */
@@ -112,6 +114,27 @@ relay (WrConnection *to, JsonObject *msg)
   g_object_unref (b);
 }
 
+/* Signs a fresh grant for @s and remembers its expiry. Never logs the
+ * token. */
+static char *
+issue_grant (WrSignaling *self, WrSession *s)
+{
+  g_autoptr (GError) error = NULL;
+  char *grant;
+
+  if (!self->signer) {
+    g_warning ("session %s: no grant signer", s->sid);
+    return NULL;
+  }
+  grant = wr_grant_signer_issue (self->signer, s->sid, s->user, s->agent_id,
+      s->display, (const char *const *) s->scopes,
+      g_get_real_time () / G_USEC_PER_SEC, &s->grant_expires, &error);
+  if (!grant)
+    g_warning ("session %s: cannot sign its grant: %s", s->sid,
+        error->message);
+  return grant;
+}
+
 static guint
 count_client_sessions (WrSignaling *self, WrConnection *client)
 {
@@ -159,6 +182,7 @@ client_session_request (WrSignaling *self, WrConnection *conn,
   const WrPrincipal *user = wr_connection_get_principal (conn);
   static const char *const default_scopes[] = { "view", "control", NULL };
   g_autoptr (GPtrArray) scopes = g_ptr_array_new ();
+  g_autofree char *grant = NULL;
   WrAgentRecord *agent;
   JsonArray *requested;
   WrSession *s;
@@ -218,6 +242,15 @@ client_session_request (WrSignaling *self, WrConnection *conn,
 
   s = wr_session_new (user->name, agent->id, display,
       (const char *const *) scopes->pdata, conn, agent->conn);
+  /* The agent enforces what this grant says, whatever else session.start
+   * carries. */
+  grant = issue_grant (self, s);
+  if (!grant) {
+    wr_session_free (s);
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_INTERNAL,
+        "cannot open a session now", ref);
+    return;
+  }
   g_hash_table_insert (self->sessions, s->sid, s);
   g_message ("session %s: %s opened %s display %s", s->sid, s->user,
       s->agent_id, s->display);
@@ -239,6 +272,7 @@ client_session_request (WrSignaling *self, WrConnection *conn,
   add_string (b, "user", s->user);
   add_strv (b, "scopes", (const char *const *) s->scopes);
   add_ice_servers (b);
+  add_string (b, "grant", grant);
   send_built (s->agent, b);
   g_object_unref (b);
 }
@@ -374,6 +408,22 @@ agent_session_ended (WrSignaling *self, WrConnection *conn, JsonObject *msg)
   g_hash_table_remove (self->sessions, s->sid);
 }
 
+static void
+agent_session_refused (WrSignaling *self, WrConnection *conn,
+    JsonObject *msg)
+{
+  WrSession *s = lookup_session (self, conn, msg);
+  gint64 count = wr_message_get_int (msg, "count", 1);
+
+  if (!s || s->agent != conn)
+    return;
+  s->input_refused += (guint64) count;
+  g_message ("session %s: the agent refused %" G_GINT64_FORMAT " %s "
+      "message(s) of %s: %s (%" G_GUINT64_FORMAT " in total)", s->sid, count,
+      wr_message_get_string (msg, "what"), s->user,
+      wr_message_get_string (msg, "reason"), s->input_refused);
+}
+
 static const HandlerEntry agent_handlers[] = {
   { "agent.hello", agent_hello },
   { "agent.status", agent_status },
@@ -383,6 +433,7 @@ static const HandlerEntry agent_handlers[] = {
   { "sdp.offer", agent_relay },
   { "ice.candidate", agent_relay },
   { "session.ended", agent_session_ended },
+  { "session.refused", agent_session_refused },
 };
 
 static void
@@ -483,6 +534,7 @@ wr_signaling_free (WrSignaling *self)
 
   if (!self)
     return;
+  g_clear_handle_id (&self->renew_id, g_source_remove);
   g_hash_table_remove_all (self->sessions);
   g_hash_table_iter_init (&iter, self->clients);
   while (g_hash_table_iter_next (&iter, (gpointer *) &conn, NULL))
@@ -526,4 +578,74 @@ guint
 wr_signaling_get_session_count (WrSignaling *self)
 {
   return g_hash_table_size (self->sessions);
+}
+
+/* One timer renews every live session's grant, well before it expires. */
+static gboolean
+renew_grants (gpointer user_data)
+{
+  WrSignaling *self = user_data;
+  GHashTableIter iter;
+  WrSession *s;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &s)) {
+    g_autofree char *grant = issue_grant (self, s);
+    JsonBuilder *b;
+
+    /* Without a new grant the agent ends the session when the last one
+     * expires; nothing else to do here. */
+    if (!grant)
+      continue;
+    b = wr_message_new ("session.grant");
+    add_string (b, "sid", s->sid);
+    add_string (b, "grant", grant);
+    send_built (s->agent, b);
+    g_object_unref (b);
+  }
+  return G_SOURCE_CONTINUE;
+}
+
+void
+wr_signaling_set_grant_signer (WrSignaling *self, WrGrantSigner *signer)
+{
+  self->signer = signer;
+  g_clear_handle_id (&self->renew_id, g_source_remove);
+  if (signer)
+    self->renew_id = g_timeout_add_seconds (WR_GRANT_RENEW_INTERVAL_S,
+        renew_grants, self);
+}
+
+JsonNode *
+wr_signaling_sessions_to_json (WrSignaling *self, const char *user)
+{
+  g_autoptr (JsonBuilder) b = json_builder_new ();
+  g_autoptr (GList) values = g_hash_table_get_values (self->sessions);
+
+  json_builder_begin_object (b);
+  json_builder_set_member_name (b, "sessions");
+  json_builder_begin_array (b);
+  for (GList *l = values; l; l = l->next) {
+    WrSession *s = l->data;
+
+    if (user && g_strcmp0 (user, s->user) != 0)
+      continue;
+    json_builder_begin_object (b);
+    add_string (b, "sid", s->sid);
+    add_string (b, "user", s->user);
+    add_string (b, "agent", s->agent_id);
+    add_string (b, "display", s->display);
+    add_strv (b, "scopes", (const char *const *) s->scopes);
+    json_builder_set_member_name (b, "started_at");
+    json_builder_add_int_value (b, s->created);
+    json_builder_set_member_name (b, "grant_expires_at");
+    json_builder_add_int_value (b, s->grant_expires);
+    json_builder_set_member_name (b, "input_refused");
+    json_builder_add_int_value (b, (gint64) MIN (s->input_refused,
+            (guint64) G_MAXINT64));
+    json_builder_end_object (b);
+  }
+  json_builder_end_array (b);
+  json_builder_end_object (b);
+  return json_builder_get_root (b);
 }

@@ -10,6 +10,7 @@
 #include "gateway/agent-registry.h"
 #include "gateway/auth.h"
 #include "gateway/connection.h"
+#include "gateway/grant-signer.h"
 
 G_BEGIN_DECLS
 
@@ -37,6 +38,26 @@ void wr_signaling_add_client (WrSignaling *self, WrConnection *conn);
  */
 void wr_signaling_add_agent (WrSignaling *self, WrConnection *conn,
     const char *bound_agent_id);
+
+/**
+ * wr_signaling_set_grant_signer:
+ * @signer: (transfer none) (nullable): signs the grant of each session;
+ *   must outlive the relay. Without one no session can start.
+ *
+ * Also starts the timer that renews live sessions' grants every
+ * WR_GRANT_RENEW_INTERVAL_S seconds (session.grant).
+ */
+void wr_signaling_set_grant_signer (WrSignaling *self,
+    WrGrantSigner *signer);
+
+/**
+ * wr_signaling_sessions_to_json:
+ * @user: (nullable): only this user's sessions; %NULL for all
+ * Returns: (transfer full): `{"sessions": [{sid, user, agent, display,
+ * scopes, started_at, grant_expires_at, input_refused}]}`.
+ */
+JsonNode *wr_signaling_sessions_to_json (WrSignaling *self,
+    const char *user);
 
 /** wr_signaling_get_session_count: live sessions, for status output. */
 guint wr_signaling_get_session_count (WrSignaling *self);

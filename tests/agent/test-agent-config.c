@@ -12,6 +12,9 @@
 #define PIN "57:22:FF:0C:60:F6:A8:67:26:36:AE:0B:A9:FD:7C:FE:" \
   "CE:72:19:BA:42:03:1D:42:93:33:A3:A0:D0:F8:E4:21"
 
+/* Some gateway's session grant key (webremote-gateway --print-grant-key). */
+#define GRANT_KEY "ed25519:bkXKOWk3p9ZZ+fW9q5m90Zu3nHMFEWnOPonugECrjmU="
+
 typedef struct {
   char *dir;
 } Fixture;
@@ -128,6 +131,7 @@ test_full_config_and_defaults (Fixture *f, gconstpointer data)
       "id = lab-1\n"
       "gateway-url = https://127.0.0.1:8443/\n"
       "gateway-fingerprint = %s\n"
+      "gateway-public-key = " GRANT_KEY "\n"
       "token-file = %s\n"
       "displays = :1;:2\n"
       "[webrtc]\n"
@@ -144,6 +148,7 @@ test_full_config_and_defaults (Fixture *f, gconstpointer data)
   g_assert_cmpstr (cfg->name, ==, "lab-1");
   g_assert_cmpstr (cfg->fingerprint, ==, PIN);
   g_assert_cmpstr (cfg->token, ==, "s3cret-token");
+  g_assert_nonnull (cfg->grant_key);
   g_assert_cmpuint (g_strv_length (cfg->displays), ==, 2);
   g_assert_cmpstr (cfg->displays[1], ==, ":2");
   g_assert_cmpstr (cfg->ice_addresses[0], ==, "127.0.0.1");
@@ -163,8 +168,46 @@ minimal (void)
   cfg->id = g_strdup ("a");
   cfg->gateway_url = g_strdup ("https://127.0.0.1:8443");
   cfg->fingerprint = g_strdup (PIN);
+  cfg->gateway_public_key = g_strdup (GRANT_KEY);
   cfg->displays = g_strsplit (":1", ";", -1);
   return cfg;
+}
+
+/* Like the pin: no grant key, no agent; a bad one is named. */
+static void
+test_refuses_without_grant_key (Fixture *f, gconstpointer data)
+{
+  g_autoptr (WrAgentConfig) none = minimal ();
+  g_autoptr (WrAgentConfig) bad = minimal ();
+  g_autoptr (WrAgentConfig) both = minimal ();
+  g_autoptr (WrAgentConfig) file = minimal ();
+  g_autofree char *path = write_file (f, "grant.pub", GRANT_KEY "\n");
+  g_autoptr (GError) error = NULL;
+
+  g_setenv (WR_AGENT_TOKEN_ENV, "t0ken", TRUE);
+  g_clear_pointer (&none->gateway_public_key, g_free);
+  g_assert_false (wr_agent_config_finish (none, &error));
+  g_assert_nonnull (strstr (error->message, "gateway-public-key"));
+  g_assert_nonnull (strstr (error->message, "--print-grant-key"));
+  g_assert_null (none->grant_key);
+  g_clear_error (&error);
+
+  g_free (bad->gateway_public_key);
+  bad->gateway_public_key = g_strdup ("ed25519:AAAA");
+  g_assert_false (wr_agent_config_finish (bad, &error));
+  g_assert_nonnull (strstr (error->message, "grant key"));
+  g_clear_error (&error);
+
+  both->gateway_public_key_file = g_strdup (path);
+  g_assert_false (wr_agent_config_finish (both, &error));
+  g_assert_nonnull (strstr (error->message, "only one"));
+  g_clear_error (&error);
+
+  g_clear_pointer (&file->gateway_public_key, g_free);
+  file->gateway_public_key_file = g_strdup (path);
+  g_assert_true (wr_agent_config_finish (file, &error));
+  g_assert_no_error (error);
+  g_assert_nonnull (file->grant_key);
 }
 
 static void
@@ -264,6 +307,8 @@ main (int argc, char **argv)
       test_refuses_without_pin_or_ca);
   ADD ("/agent/config/refuses-plain-http-and-malformed-pin",
       test_refuses_plain_http_and_bad_pin);
+  ADD ("/agent/config/refuses-without-grant-key",
+      test_refuses_without_grant_key);
   ADD ("/agent/config/token-comes-from-the-environment",
       test_token_from_environment);
   ADD ("/agent/config/binary-exits-2-on-bad-config",

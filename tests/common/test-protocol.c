@@ -31,8 +31,13 @@ static const struct {
     "\"display\":\":0\",\"scopes\":[\"view\"],\"ice_servers\":[]}",
     WR_CHANNEL_GATEWAY_TO_CLIENT },
   { "{\"v\":1,\"type\":\"session.start\",\"sid\":\"s\",\"display\":\":0\","
-    "\"user\":\"admin\",\"scopes\":[\"view\"],\"ice_servers\":[]}",
+    "\"user\":\"admin\",\"scopes\":[\"view\"],\"ice_servers\":[],"
+    "\"grant\":\"p.s\"}", WR_CHANNEL_GATEWAY_TO_AGENT },
+  { "{\"v\":1,\"type\":\"session.grant\",\"sid\":\"s\",\"grant\":\"p.s\"}",
     WR_CHANNEL_GATEWAY_TO_AGENT },
+  { "{\"v\":1,\"type\":\"session.refused\",\"sid\":\"s\",\"what\":\"input\","
+    "\"reason\":\"no control scope\",\"count\":3}",
+    WR_CHANNEL_AGENT_TO_GATEWAY },
   { "{\"v\":1,\"type\":\"session.end\",\"sid\":\"s\"}",
     WR_CHANNEL_CLIENT_TO_GATEWAY },
   { "{\"v\":1,\"type\":\"session.ended\",\"sid\":\"s\"}",

@@ -111,6 +111,7 @@ describe('webremote in Chromium', { timeout: 180000 }, () => {
     env.agent = await startAgent({
       base: gw.base,
       fingerprint: gw.fingerprint,
+      grantKey: gw.grantKey,
       display,
       tokenFile,
       id: AGENT_ID,

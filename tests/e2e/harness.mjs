@@ -297,6 +297,13 @@ export async function startGateway({ stateDir, tokenFile, password }) {
   if (!/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/i.test(fingerprint)) {
     throw new Error(`--print-fingerprint printed ${JSON.stringify(fingerprint)}, not a SHA-256 fingerprint`);
   }
+  // The key agents verify session grants with.
+  const grantKey = (
+    await run(GATEWAY_BIN, ['--print-grant-key', '--state-dir', stateDir], { env, timeout: 20000 })
+  ).trim().split('\n').pop().trim();
+  if (!grantKey.startsWith('ed25519:')) {
+    throw new Error(`--print-grant-key printed ${JSON.stringify(grantKey)}`);
+  }
   const port = await freePort();
   let listening = null;
   const child = startProcess(
@@ -325,13 +332,14 @@ export async function startGateway({ stateDir, tokenFile, password }) {
     return res.status === 200;
   }, { timeout: 20000 });
   log(`gateway ready at ${base} (announced ${listening})`);
-  return { child, base, port, fingerprint };
+  return { child, base, port, fingerprint, grantKey };
 }
 
-export async function startAgent({ base, fingerprint, display, tokenFile, id, name }) {
+export async function startAgent({ base, fingerprint, grantKey, display, tokenFile, id, name }) {
   const child = startProcess('agent', AGENT_BIN, [
     '--gateway', base,
     '--fingerprint', fingerprint,
+    '--grant-key', grantKey,
     '--display', display,
     '--ice-address', '127.0.0.1',
     '--id', id,

@@ -446,6 +446,7 @@ wr_harness_free (WrHarness *h)
   g_free (h->admin_password);
   g_free (h->base_url);
   g_free (h->fingerprint);
+  g_free (h->grant_key);
   g_free (h->agent_path);
   g_free (h->agent_id);
   g_free (h->agent_config);
@@ -563,6 +564,34 @@ load_fingerprint (WrHarness *h, GError **error)
   return TRUE;
 }
 
+/* The gateway's session grant key, for the agent's --grant-key. */
+static gboolean
+load_grant_key (WrHarness *h, GError **error)
+{
+  g_autoptr (GSubprocessLauncher) launcher = NULL;
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autofree char *out = NULL;
+  g_auto (GStrv) env = child_environ (h);
+  const char *argv[] = { h->gateway_path, "--config", h->gateway_config,
+    "--state-dir", h->state_dir, "--print-grant-key", NULL };
+
+  launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
+  g_subprocess_launcher_set_environ (launcher, env);
+  proc = g_subprocess_launcher_spawnv (launcher, argv, error);
+  if (!proc
+      || !g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, NULL, error))
+    return FALSE;
+  g_strstrip (out);
+  if (!g_subprocess_get_successful (proc)
+      || !g_str_has_prefix (out, "ed25519:")) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
+        "webremote-gateway --print-grant-key printed \"%s\"", out);
+    return FALSE;
+  }
+  h->grant_key = g_steal_pointer (&out);
+  return TRUE;
+}
+
 static gboolean
 child_ready (gpointer data)
 {
@@ -582,6 +611,8 @@ wr_harness_start_gateway (WrHarness *h, GError **error)
     return FALSE;
   }
   if (!h->fingerprint && !load_fingerprint (h, error))
+    return FALSE;
+  if (!h->grant_key && !load_grant_key (h, error))
     return FALSE;
   if (h->port == 0)
     h->port = pick_free_port ();
@@ -644,7 +675,8 @@ wr_harness_start_agent (WrHarness *h, GError **error)
       "--gateway", h->base_url, "--fingerprint", h->fingerprint,
       "--display", h->display, "--ice-address", "127.0.0.1",
       "--id", h->agent_id, "--name", "integration test agent",
-      "--token-file", h->agent_token_file, NULL };
+      "--token-file", h->agent_token_file, "--grant-key", h->grant_key,
+      NULL };
     h->agent = child_spawn ("agent", argv, env, FALSE, -1, error);
   }
   return h->agent != NULL;

@@ -41,6 +41,8 @@ typedef struct {
   guint16 port;
   char *base_url;             /* https://127.0.0.1:PORT */
   char *fingerprint;          /* AA:BB:... of the gateway certificate */
+  char *grant_key;            /* ed25519:... the agent verifies grants with
+                               * (--print-grant-key unless set before) */
 
   /* agent */
   WrChild *agent;
@@ -89,7 +91,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (WrHarness, wr_harness_free)
 gboolean wr_harness_start_xvfb (WrHarness *h, GError **error);
 
 /* Creates the gateway's certificate (--print-fingerprint) and sets
- * h->fingerprint, then starts the gateway on a free port of 127.0.0.1 (the
+ * h->fingerprint, and its grant key (--print-grant-key, h->grant_key),
+ * then starts the gateway on a free port of 127.0.0.1 (the
  * same port and state directory on later calls) and waits up to 15 s for
  * its "listening on" line. Replaces h->http: old keep-alive connections
  * would point at a dead process. */

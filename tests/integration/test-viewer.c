@@ -327,6 +327,21 @@ gboolean
 wr_test_viewer_start_session (WrTestViewer *v, const char *agent,
     const char *display, guint timeout_ms, GError **error)
 {
+  return wr_test_viewer_start_session_with_scopes (v, agent, display, NULL,
+      timeout_ms, error);
+}
+
+const char *
+wr_test_viewer_get_sid (WrTestViewer *v)
+{
+  return v->sid;
+}
+
+gboolean
+wr_test_viewer_start_session_with_scopes (WrTestViewer *v, const char *agent,
+    const char *display, const char *const *scopes, guint timeout_ms,
+    GError **error)
+{
   g_autoptr (JsonBuilder) b = wr_message_new ("session.request");
   g_autofree char *id = g_strdup_printf ("req-%u", ++v->next_id);
   WaitAnswer w = { v, id, NULL };
@@ -339,6 +354,13 @@ wr_test_viewer_start_session (WrTestViewer *v, const char *agent,
   if (display) {
     json_builder_set_member_name (b, "display");
     json_builder_add_string_value (b, display);
+  }
+  if (scopes) {
+    json_builder_set_member_name (b, "scopes");
+    json_builder_begin_array (b);
+    for (; *scopes; scopes++)
+      json_builder_add_string_value (b, *scopes);
+    json_builder_end_array (b);
   }
   g_mutex_lock (&v->lock);
   v->first_frame_time = 0;

@@ -49,6 +49,14 @@ gboolean wr_test_viewer_send_text (WrTestViewer *v, const char *text);
 gboolean wr_test_viewer_start_session (WrTestViewer *v, const char *agent,
     const char *display, guint timeout_ms, GError **error);
 
+/* The same with a `scopes` list (%NULL: the gateway's default). */
+gboolean wr_test_viewer_start_session_with_scopes (WrTestViewer *v,
+    const char *agent, const char *display, const char *const *scopes,
+    guint timeout_ms, GError **error);
+
+/* The sid of the last session.granted, or %NULL. */
+const char *wr_test_viewer_get_sid (WrTestViewer *v);
+
 /* Sends session.end for the current session. */
 void wr_test_viewer_end_session (WrTestViewer *v);
 
