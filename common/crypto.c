@@ -277,3 +277,81 @@ wr_self_signed_certificate_create (const char *cert_path, const char *key_path,
   OPENSSL_cleanse (key_pem, key_len);
   return g_file_set_contents (cert_path, cert_pem, (gssize) cert_len, error);
 }
+
+/* ---- base64url (RFC 4648 section 5), strict ---- */
+
+static int
+b64url_value (char c)
+{
+  if (c >= 'A' && c <= 'Z')
+    return c - 'A';
+  if (c >= 'a' && c <= 'z')
+    return c - 'a' + 26;
+  if (c >= '0' && c <= '9')
+    return c - '0' + 52;
+  if (c == '-')
+    return 62;
+  if (c == '_')
+    return 63;
+  return -1;
+}
+
+guint8 *
+wr_base64url_decode (const char *text, gsize len, gsize *out_len)
+{
+  g_autofree guint8 *out = NULL;
+  gsize o = 0, i;
+  guint32 acc = 0;
+  guint bits = 0;
+
+  g_return_val_if_fail (text != NULL || len == 0, NULL);
+  g_return_val_if_fail (out_len != NULL, NULL);
+
+  /* A single leftover character cannot encode a byte. */
+  if (len % 4 == 1)
+    return NULL;
+  out = g_malloc (len / 4 * 3 + 3);
+  for (i = 0; i < len; i++) {
+    int v = b64url_value (text[i]);
+
+    if (v < 0)
+      return NULL;
+    acc = (acc << 6) | (guint32) v;
+    bits += 6;
+    if (bits >= 8) {
+      bits -= 8;
+      out[o++] = (guint8) (acc >> bits);
+      acc &= (1u << bits) - 1;
+    }
+  }
+  /* Leftover bits must be zero, or two texts would decode alike. */
+  if (acc != 0)
+    return NULL;
+  out[o] = 0;
+  *out_len = o;
+  return g_steal_pointer (&out);
+}
+
+char *
+wr_base64url_encode (const guint8 *data, gsize len)
+{
+  static const char alphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  GString *out = g_string_sized_new (len / 3 * 4 + 4);
+  guint32 acc = 0;
+  guint bits = 0;
+  gsize i;
+
+  for (i = 0; i < len; i++) {
+    acc = (acc << 8) | data[i];
+    bits += 8;
+    while (bits >= 6) {
+      bits -= 6;
+      g_string_append_c (out, alphabet[(acc >> bits) & 0x3f]);
+    }
+    acc &= (1u << bits) - 1;
+  }
+  if (bits > 0)
+    g_string_append_c (out, alphabet[(acc << (6 - bits)) & 0x3f]);
+  return g_string_free (out, FALSE);
+}

@@ -63,4 +63,24 @@ char *wr_fingerprint_normalize (const char *text);
 gboolean wr_self_signed_certificate_create (const char *cert_path,
     const char *key_path, const char *const *hostnames, GError **error);
 
+/**
+ * wr_base64url_decode:
+ * @text: base64url text without padding (RFC 7515 section 2)
+ * @len: its length in bytes
+ * @out_len: (out): the decoded length
+ *
+ * Strict: refuses padding, whitespace, characters outside the base64url
+ * alphabet and non-zero trailing bits.
+ *
+ * Returns: (transfer full) (nullable): the decoded bytes (NUL-terminated
+ * for convenience, the NUL not counted), %NULL when @text is not base64url.
+ */
+guint8 *wr_base64url_decode (const char *text, gsize len, gsize *out_len);
+
+/**
+ * wr_base64url_encode:
+ * Returns: (transfer full): @data as base64url without padding.
+ */
+char *wr_base64url_encode (const guint8 *data, gsize len);
+
 G_END_DECLS

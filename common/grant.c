@@ -64,68 +64,6 @@ fail (GError **error, WrGrantError code, const char *fmt, ...)
   return FALSE;
 }
 
-/* ---- base64url ---- */
-
-char *
-wr_base64url_encode (const guint8 *data, gsize len)
-{
-  char *text = g_base64_encode (data, len);
-  char *p;
-
-  for (p = text; *p; p++) {
-    if (*p == '+')
-      *p = '-';
-    else if (*p == '/')
-      *p = '_';
-    else if (*p == '=') {
-      *p = '\0';
-      break;
-    }
-  }
-  return text;
-}
-
-guint8 *
-wr_base64url_decode (const char *text, gsize text_len, gsize *out_len)
-{
-  g_autofree char *std = NULL;
-  g_autofree char *again = NULL;
-  g_autofree guint8 *data = NULL;
-  gsize padded, len = 0;
-
-  *out_len = 0;
-  /* A length of 1 mod 4 is no encoding of anything. */
-  if (text_len == 0 || text_len % 4 == 1)
-    return NULL;
-  padded = (text_len + 3) / 4 * 4;
-  std = g_malloc (padded + 1);
-  for (gsize i = 0; i < text_len; i++) {
-    char c = text[i];
-    /* g_base64_decode() silently skips bytes outside its alphabet; only
-     * the url-safe alphabet gets through here. */
-    if (g_ascii_isalnum (c))
-      std[i] = c;
-    else if (c == '-')
-      std[i] = '+';
-    else if (c == '_')
-      std[i] = '/';
-    else
-      return NULL;
-  }
-  for (gsize i = text_len; i < padded; i++)
-    std[i] = '=';
-  std[padded] = '\0';
-  data = g_base64_decode (std, &len);
-  if (!data)
-    return NULL;
-  /* Only the canonical encoding: otherwise the unused low bits of the last
-   * character give several spellings of one signature. */
-  again = wr_base64url_encode (data, len);
-  if (strlen (again) != text_len || memcmp (again, text, text_len) != 0)
-    return NULL;
-  *out_len = len;
-  return g_steal_pointer (&data);
-}
 
 /* ---- signing ---- */
 

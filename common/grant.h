@@ -16,6 +16,8 @@
  */
 #pragma once
 
+#include "common/crypto.h"
+
 #include <glib.h>
 #include <openssl/evp.h>
 
@@ -139,10 +141,5 @@ EVP_PKEY *wr_grant_public_key_from_string (const char *text, GError **error);
  */
 EVP_PKEY *wr_grant_public_key_load_file (const char *path, GError **error);
 
-/* Base64url without padding, strict: only the url-safe alphabet and the
- * canonical encoding are accepted. Exposed for tests. */
-char *wr_base64url_encode (const guint8 *data, gsize len);
-guint8 *wr_base64url_decode (const char *text, gsize text_len,
-    gsize *out_len);
 
 G_END_DECLS

@@ -13,6 +13,8 @@
 #include <openssl/evp.h>
 #include <openssl/rand.h>
 
+#include "common/crypto.h"
+
 G_DEFINE_QUARK (wr-keyring-error-quark, wr_keyring_error)
 
 #define KEY_LEN 32
@@ -59,40 +61,6 @@ key_id_is_valid (const char *id)
   return TRUE;
 }
 
-static guint8 *
-b64url_decode (const char *text, gsize *len)
-{
-  g_autofree char *std = g_strdup (text);
-  gsize n = strlen (std);
-  g_autoptr (GString) padded = NULL;
-
-  for (char *p = std; *p; p++) {
-    if (*p == '-')
-      *p = '+';
-    else if (*p == '_')
-      *p = '/';
-    else if (!g_ascii_isalnum (*p) && *p != '+' && *p != '/' && *p != '=')
-      return NULL;
-  }
-  padded = g_string_new (std);
-  while (n % 4) {
-    g_string_append_c (padded, '=');
-    n++;
-  }
-  return g_base64_decode (padded->str, len);
-}
-
-static char *
-b64url_encode (const guint8 *data, gsize len)
-{
-  char *s = g_base64_encode (data, len);
-
-  g_strdelimit (s, "+", '-');
-  g_strdelimit (s, "/", '_');
-  g_strdelimit (s, "=", '\0');
-  return s;
-}
-
 WrKeyring *
 wr_keyring_new_from_data (const char *text, GError **error)
 {
@@ -116,7 +84,10 @@ wr_keyring_new_from_data (const char *text, GError **error)
           "key line %d: expected 'KEY-ID BASE64-KEY'", i + 1);
       return NULL;
     }
-    raw = b64url_decode (g_strstrip (parts[1]), &raw_len);
+    {
+      const char *key_text = g_strstrip (parts[1]);
+      raw = wr_base64url_decode (key_text, strlen (key_text), &raw_len);
+    }
     if (!raw || raw_len != KEY_LEN) {
       if (raw)
         OPENSSL_cleanse (raw, raw_len);
@@ -186,7 +157,7 @@ wr_keyring_create_file (const char *path, const char *key_id, GError **error)
   }
   if (RAND_bytes (key, sizeof key) != 1)
     g_error ("the OpenSSL random generator failed");
-  b64 = b64url_encode (key, sizeof key);
+  b64 = wr_base64url_encode (key, sizeof key);
   OPENSSL_cleanse (key, sizeof key);
   line = g_strdup_printf ("# webremote key-encryption keys: the first "
       "encrypts, all decrypt\n%s %s\n", key_id, b64);
@@ -249,8 +220,8 @@ wr_keyring_seal (WrKeyring *ring, const guint8 *data, gsize len,
           out + len) != 1)
     g_error ("AES-256-GCM encryption failed");
   EVP_CIPHER_CTX_free (ctx);
-  nonce_b64 = b64url_encode (nonce, sizeof nonce);
-  ct_b64 = b64url_encode (out, len + TAG_LEN);
+  nonce_b64 = wr_base64url_encode (nonce, sizeof nonce);
+  ct_b64 = wr_base64url_encode (out, len + TAG_LEN);
   return g_strdup_printf ("%s.%s.%s.%s", SEALED_PREFIX, k->id, nonce_b64,
       ct_b64);
 }
@@ -280,8 +251,8 @@ wr_keyring_open (WrKeyring *ring, const char *sealed, const char *aad,
         "sealed under key '%s', which is not in the key ring", parts[1]);
     return NULL;
   }
-  nonce = b64url_decode (parts[2], &nonce_len);
-  ct = b64url_decode (parts[3], &ct_len);
+  nonce = wr_base64url_decode (parts[2], strlen (parts[2]), &nonce_len);
+  ct = wr_base64url_decode (parts[3], strlen (parts[3]), &ct_len);
   if (!nonce || nonce_len != NONCE_LEN || !ct || ct_len < TAG_LEN) {
     g_set_error (error, WR_KEYRING_ERROR, WR_KEYRING_ERROR_INVALID,
         "not a sealed value");

@@ -239,6 +239,7 @@ static const char *const error_names[] = {
   [WR_PROTOCOL_ERROR_OUT_OF_RANGE] = "out_of_range",
   [WR_PROTOCOL_ERROR_UNAUTHORIZED] = "unauthorized",
   [WR_PROTOCOL_ERROR_INTERNAL] = "internal",
+  [WR_PROTOCOL_ERROR_REASON_REQUIRED] = "reason_required",
 };
 
 const char *

@@ -21,7 +21,23 @@ static const WrConfigKey schema[] = {
   { "gateway", "grant-signing-key", WR_KEY_STRING, 0, 4096 },
   { "auth", "admin-user", WR_KEY_STRING, 0, 128 },
   { "auth", "agent-token-file", WR_KEY_STRING, 0, 4096 },
-  { "auth", "token-lifetime", WR_KEY_INT, 60, 7 * 24 * 3600 },
+  { "auth", "token-lifetime", WR_KEY_INT, 60, 600 },
+  { "auth", "refresh-lifetime", WR_KEY_INT, 300, 30 * 24 * 3600 },
+  { "auth", "lockout-threshold", WR_KEY_INT, 0, 1000 },
+  { "auth", "lockout-seconds", WR_KEY_INT, 1, 7 * 24 * 3600 },
+  { "auth", "address-max-failures", WR_KEY_INT, 1, 100000 },
+  { "auth", "address-window", WR_KEY_INT, 1, 24 * 3600 },
+  { "store", "url", WR_KEY_STRING, 0, 4096 },
+  { "secrets", "kek-file", WR_KEY_STRING, 0, 4096 },
+  { "oidc", "issuer", WR_KEY_STRING, 0, 2048 },
+  { "oidc", "client-id", WR_KEY_STRING, 0, 256 },
+  { "oidc", "client-secret-file", WR_KEY_STRING, 0, 4096 },
+  { "oidc", "redirect-uri", WR_KEY_STRING, 0, 2048 },
+  { "oidc", "scopes", WR_KEY_STRING, 0, 512 },
+  { "oidc", "groups-claim", WR_KEY_STRING, 0, 128 },
+  { "oidc", "username-claim", WR_KEY_STRING, 0, 128 },
+  { "oidc", "label", WR_KEY_STRING, 0, 128 },
+  { "oidc", "ca-file", WR_KEY_STRING, 0, 4096 },
   { NULL }
 };
 
@@ -55,8 +71,30 @@ wr_gateway_config_load (const char *path, gboolean must_exist,
   c->admin_user = wr_config_get_string (kf, "auth", "admin-user", "admin");
   c->agent_token_file = wr_config_get_string (kf, "auth", "agent-token-file",
       NULL);
-  c->token_lifetime = wr_config_get_int (kf, "auth", "token-lifetime",
+  c->token_lifetime = wr_config_get_int (kf, "auth", "token-lifetime", 600);
+  c->refresh_lifetime = wr_config_get_int (kf, "auth", "refresh-lifetime",
       12 * 3600);
+  c->lockout_threshold = wr_config_get_int (kf, "auth", "lockout-threshold",
+      5);
+  c->lockout_seconds = wr_config_get_int (kf, "auth", "lockout-seconds", 900);
+  c->address_max = wr_config_get_int (kf, "auth", "address-max-failures",
+      20);
+  c->address_window = wr_config_get_int (kf, "auth", "address-window", 300);
+  c->store_url = wr_config_get_string (kf, "store", "url", NULL);
+  c->kek_file = wr_config_get_string (kf, "secrets", "kek-file", NULL);
+  c->oidc_issuer = wr_config_get_string (kf, "oidc", "issuer", NULL);
+  c->oidc_client_id = wr_config_get_string (kf, "oidc", "client-id", NULL);
+  c->oidc_client_secret_file = wr_config_get_string (kf, "oidc",
+      "client-secret-file", NULL);
+  c->oidc_redirect_uri = wr_config_get_string (kf, "oidc", "redirect-uri",
+      NULL);
+  c->oidc_scopes = wr_config_get_string (kf, "oidc", "scopes", NULL);
+  c->oidc_groups_claim = wr_config_get_string (kf, "oidc", "groups-claim",
+      NULL);
+  c->oidc_username_claim = wr_config_get_string (kf, "oidc",
+      "username-claim", NULL);
+  c->oidc_label = wr_config_get_string (kf, "oidc", "label", NULL);
+  c->oidc_ca_file = wr_config_get_string (kf, "oidc", "ca-file", NULL);
   return c;
 }
 
@@ -73,6 +111,17 @@ wr_gateway_config_free (WrGatewayConfig *c)
   g_free (c->grant_signing_key);
   g_free (c->admin_user);
   g_free (c->agent_token_file);
+  g_free (c->store_url);
+  g_free (c->kek_file);
+  g_free (c->oidc_issuer);
+  g_free (c->oidc_client_id);
+  g_free (c->oidc_client_secret_file);
+  g_free (c->oidc_redirect_uri);
+  g_free (c->oidc_scopes);
+  g_free (c->oidc_groups_claim);
+  g_free (c->oidc_username_claim);
+  g_free (c->oidc_label);
+  g_free (c->oidc_ca_file);
   g_free (c);
 }
 

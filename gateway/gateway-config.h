@@ -19,7 +19,23 @@ typedef struct {
                             * state-dir/grant-signing.key) */
   char *admin_user;       /* [auth] admin-user */
   char *agent_token_file; /* [auth] agent-token-file (nullable) */
-  gint64 token_lifetime;  /* [auth] token-lifetime, seconds */
+  gint64 token_lifetime;  /* [auth] token-lifetime (access tokens), s */
+  gint64 refresh_lifetime; /* [auth] refresh-lifetime, seconds */
+  gint64 lockout_threshold; /* [auth] lockout-threshold */
+  gint64 lockout_seconds; /* [auth] lockout-seconds */
+  gint64 address_max;     /* [auth] address-max-failures */
+  gint64 address_window;  /* [auth] address-window */
+  char *store_url;        /* [store] url (nullable: SQLite in state-dir) */
+  char *kek_file;         /* [secrets] kek-file (nullable) */
+  char *oidc_issuer;      /* [oidc] issuer (nullable: SSO off) */
+  char *oidc_client_id;   /* [oidc] client-id */
+  char *oidc_client_secret_file; /* [oidc] client-secret-file */
+  char *oidc_redirect_uri; /* [oidc] redirect-uri */
+  char *oidc_scopes;      /* [oidc] scopes */
+  char *oidc_groups_claim; /* [oidc] groups-claim */
+  char *oidc_username_claim; /* [oidc] username-claim */
+  char *oidc_label;       /* [oidc] label */
+  char *oidc_ca_file;     /* [oidc] ca-file */
 } WrGatewayConfig;
 
 /**

@@ -7,13 +7,19 @@
 #include "gateway/auth.h"
 #include "gateway/gateway-config.h"
 #include "gateway/grant-signer.h"
+#include "common/keyring.h"
 #include "gateway/signaling.h"
+#include "gateway/sso.h"
+#include "gateway/store.h"
 
 G_BEGIN_DECLS
 
 typedef struct {
   WrGatewayConfig *config;
   WrAuth *auth;
+  WrStore *store;
+  WrKeyring *keyring;
+  WrSso *sso;            /* (nullable): single sign-on is configured */
   WrAgentRegistry *registry;
   WrSignaling *signaling;
   WrGrantSigner *grant_signer;

@@ -9,7 +9,8 @@
 #include <glib/gstdio.h>
 
 #include "common/crypto.h"
-#include "gateway/auth-local.h"
+#include "gateway/auth-store.h"
+#include "gateway/sso.h"
 #include "gateway/gateway.h"
 #include "gateway/server.h"
 #include "gateway/tls-identity.h"
@@ -63,6 +64,91 @@ override (char **field, const char *value)
     g_free (*field);
     *field = g_strdup (value);
   }
+}
+
+/* The store: PostgreSQL when [store] url says so, else SQLite in the state
+ * directory. */
+static WrStore *
+open_store (const WrGatewayConfig *config, GError **error)
+{
+  g_autofree char *path = NULL;
+
+  if (config->store_url && *config->store_url)
+    return wr_store_open (config->store_url, error);
+  path = g_build_filename (config->state_dir, "webremote.db", NULL);
+  return wr_store_open (path, error);
+}
+
+/* The key-encryption keys for secrets at rest: [secrets] kek-file, else
+ * WEBREMOTE_KEK, else a key file made in the state directory (fine for one
+ * box; a fleet points kek-file at a secret mounted from elsewhere). */
+static WrKeyring *
+open_keyring (const WrGatewayConfig *config, GError **error)
+{
+  g_autofree char *path = NULL;
+
+  if (config->kek_file && *config->kek_file)
+    return wr_keyring_load (config->kek_file, error);
+  if (g_getenv ("WEBREMOTE_KEK"))
+    return wr_keyring_load (NULL, error);
+  path = g_build_filename (config->state_dir, "kek", NULL);
+  if (!g_file_test (path, G_FILE_TEST_EXISTS)
+      && !wr_keyring_create_file (path, "k1", error))
+    return NULL;
+  return wr_keyring_load (path, error);
+}
+
+static WrSso *
+open_sso (const WrGatewayConfig *config, GError **error)
+{
+  g_autoptr (GTlsDatabase) ca = NULL;
+  g_autofree char *secret = NULL;
+  WrOidcProvider *provider;
+  WrOidcConfig oc = { 0 };
+  WrSso *sso;
+
+  if (!config->oidc_issuer || !*config->oidc_issuer)
+    return NULL;
+  if (!config->oidc_client_id || !config->oidc_redirect_uri) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+        "[oidc] needs client-id and redirect-uri with issuer");
+    return NULL;
+  }
+  if (config->oidc_client_secret_file) {
+    if (!g_file_get_contents (config->oidc_client_secret_file, &secret, NULL,
+            error))
+      return NULL;
+    g_strstrip (secret);
+  }
+  if (config->oidc_ca_file
+      && !(ca = g_tls_file_database_new (config->oidc_ca_file, error)))
+    return NULL;
+  oc.issuer = config->oidc_issuer;
+  oc.client_id = config->oidc_client_id;
+  oc.client_secret = secret;
+  oc.redirect_uri = config->oidc_redirect_uri;
+  oc.scopes = config->oidc_scopes;
+  oc.groups_claim = config->oidc_groups_claim;
+  oc.username_claim = config->oidc_username_claim;
+  provider = wr_oidc_provider_new (&oc, ca, error);
+  if (!provider)
+    return NULL;
+  sso = wr_sso_new (provider, config->oidc_label);
+  wr_oidc_provider_unref (provider);
+  return sso;
+}
+
+/* Expired tokens and finished rate-limit windows, every ten minutes. */
+static gboolean
+purge_expired (gpointer data)
+{
+  WrGateway *gw = data;
+  g_autoptr (GError) error = NULL;
+
+  if (!wr_store_purge_expired (gw->store, g_get_real_time () / G_USEC_PER_SEC,
+          gw->config->address_window, &error))
+    g_warning ("cannot purge expired tokens: %s", error->message);
+  return G_SOURCE_CONTINUE;
 }
 
 static gboolean
@@ -173,14 +259,46 @@ main (int argc, char **argv)
         "WEBREMOTE_AGENT_TOKEN): every agent will be refused");
 
   gw.config = config;
-  gw.auth = WR_AUTH (wr_auth_local_new (config->admin_user, config->state_dir,
-          agent_token, config->token_lifetime, &error));
-  if (!gw.auth) {
+  gw.store = open_store (config, &error);
+  if (!gw.store) {
     fprintf (stderr, "webremote-gateway: %s\n", error->message);
     return EXIT_FAILURE;
   }
+  g_message ("store: %s, schema version %d",
+      wr_store_get_backend_name (gw.store),
+      wr_store_get_schema_version (gw.store));
+  gw.keyring = open_keyring (config, &error);
+  if (!gw.keyring) {
+    fprintf (stderr, "webremote-gateway: %s\n", error->message);
+    return EXIT_CONFIG;
+  }
+  if (!wr_auth_bootstrap_admin (gw.store, config->admin_user, &error)) {
+    fprintf (stderr, "webremote-gateway: cannot create the first account: "
+        "%s\n", error->message);
+    return EXIT_FAILURE;
+  }
+  gw.sso = open_sso (config, &error);
+  if (!gw.sso && error) {
+    fprintf (stderr, "webremote-gateway: single sign-on: %s\n",
+        error->message);
+    return EXIT_CONFIG;
+  }
+  {
+    WrAuthPolicy policy;
+
+    wr_auth_policy_init_defaults (&policy);
+    policy.access_lifetime = config->token_lifetime;
+    policy.refresh_lifetime = config->refresh_lifetime;
+    policy.lockout_threshold = (guint) config->lockout_threshold;
+    policy.lockout_seconds = config->lockout_seconds;
+    policy.address_max = (guint) config->address_max;
+    policy.address_window = config->address_window;
+    gw.auth = WR_AUTH (wr_auth_store_new (gw.store, gw.keyring, &policy,
+            agent_token));
+  }
+  g_timeout_add_seconds (600, purge_expired, &gw);
   gw.registry = wr_agent_registry_new ();
-  gw.signaling = wr_signaling_new (gw.registry, gw.auth);
+  gw.signaling = wr_signaling_new (gw.registry, gw.auth, gw.store);
   gw.grant_signer = signer;
   wr_signaling_set_grant_signer (gw.signaling, gw.grant_signer);
   gw.server = wr_server_new (&gw, cert);
@@ -205,6 +323,9 @@ main (int argc, char **argv)
   g_clear_object (&gw.server);
   g_clear_pointer (&gw.registry, wr_agent_registry_free);
   g_clear_object (&gw.auth);
+  g_clear_pointer (&gw.sso, wr_sso_free);
+  g_clear_pointer (&gw.keyring, wr_keyring_free);
+  g_clear_pointer (&gw.store, wr_store_close);
   g_free (gw.fingerprint);
   return 0;
 }

@@ -75,8 +75,16 @@ early_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
   if (g_str_equal (path, "/ws/client")) {
     g_autofree char *proto_token = token_from_protocols (msg);
     const char *token = wr_http_get_bearer (msg);
+    g_autoptr (GError) error = NULL;
+    /* One indexed store lookup on the main loop, at upgrade time only;
+     * API calls authenticate in worker threads (api.c). */
     WrPrincipal *user = wr_auth_authenticate_token (gw->auth,
-        token ? token : proto_token);
+        token ? token : proto_token, &error);
+    if (error) {
+      refuse (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+          "the service is temporarily unavailable");
+      return;
+    }
     if (!user) {
       refuse (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized", "log in first");
       return;

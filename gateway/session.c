@@ -5,16 +5,6 @@
 
 #include "common/crypto.h"
 
-static const char *const known_scopes[] = {
-  "view", "control", "clipboard", "file-transfer", "command", "record", NULL
-};
-
-gboolean
-wr_scope_is_known (const char *scope)
-{
-  return scope && g_strv_contains (known_scopes, scope);
-}
-
 WrSession *
 wr_session_new (const char *user, const char *agent_id, const char *display,
     const char *const *scopes, WrConnection *client, WrConnection *agent)

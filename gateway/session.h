@@ -33,7 +33,5 @@ WrSession *wr_session_new (const char *user, const char *agent_id,
 void wr_session_free (WrSession *session);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WrSession, wr_session_free)
 
-/** wr_scope_is_known: whether @scope is one the protocol defines. */
-gboolean wr_scope_is_known (const char *scope);
 
 G_END_DECLS

@@ -3,12 +3,16 @@
 
 #include "gateway/signaling.h"
 
+#include <string.h>
+
 #include "common/protocol.h"
+#include "gateway/rbac.h"
 #include "gateway/session.h"
 
 struct _WrSignaling {
   WrAgentRegistry *registry;
   WrAuth *auth;
+  WrStore *store;         /* not owned */
   WrGrantSigner *signer;  /* not owned */
   guint renew_id;         /* the grant renewal timer */
   GHashTable *sessions;   /* sid -> WrSession */
@@ -172,6 +176,43 @@ client_ping (WrSignaling *self, WrConnection *conn, JsonObject *msg)
   send_pong (conn, msg);
 }
 
+/* Records the end of a session in the store and forgets it. Sessions are
+ * history; a store failure here is logged, the session ends regardless. */
+static void
+end_session (WrSignaling *self, WrSession *s, const char *reason,
+    GHashTableIter *iter)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (self->store && !wr_store_session_end (self->store, s->sid, reason,
+          g_get_real_time () / G_USEC_PER_SEC, &error))
+    g_warning ("session %s: cannot record its end: %s", s->sid,
+        error->message);
+  if (iter)
+    g_hash_table_iter_remove (iter);
+  else
+    g_hash_table_remove (self->sessions, s->sid);
+}
+
+/* The scopes the session asks for as a NULL-terminated array of pointers
+ * into @msg, or NULL for the default. */
+static const char **
+requested_scopes (JsonObject *msg)
+{
+  JsonArray *requested = json_object_has_member (msg, "scopes")
+      ? json_object_get_array_member (msg, "scopes") : NULL;
+  const char **out;
+  guint n;
+
+  if (!requested)
+    return NULL;
+  n = json_array_get_length (requested);
+  out = g_new0 (const char *, n + 1);
+  for (guint i = 0; i < n; i++)
+    out[i] = json_array_get_string_element (requested, i);
+  return out;
+}
+
 static void
 client_session_request (WrSignaling *self, WrConnection *conn,
     JsonObject *msg)
@@ -179,22 +220,42 @@ client_session_request (WrSignaling *self, WrConnection *conn,
   const char *ref = wr_message_get_string (msg, "id");
   const char *agent_id = wr_message_get_string (msg, "agent");
   const char *display = wr_message_get_string (msg, "display");
+  const char *reason = wr_message_get_string (msg, "reason");
   const WrPrincipal *user = wr_connection_get_principal (conn);
-  static const char *const default_scopes[] = { "view", "control", NULL };
-  g_autoptr (GPtrArray) scopes = g_ptr_array_new ();
+  g_autofree const char **requested = requested_scopes (msg);
+  g_autoptr (WrStoredAgent) stored = NULL;
+  g_autoptr (GError) error = NULL;
   g_autofree char *grant = NULL;
+  g_autofree char *scope_text = NULL;
+  g_auto (GStrv) scopes = NULL;
+  const char *unknown = NULL;
+  WrPermission allowed = WR_PERM_NONE, granted;
   WrAgentRecord *agent;
-  JsonArray *requested;
   WrSession *s;
   JsonBuilder *b;
 
   agent = wr_agent_registry_lookup (self->registry, agent_id);
-  if (!agent) {
+  /* Permissions first: an agent the user may not view does not exist for
+   * them, online or not. Fail closed when the store cannot tell. */
+  if (!user || !self->store || !wr_rbac_agent_permissions (self->store, user,
+          agent_id, &allowed, &stored, &error)) {
+    if (error && !g_error_matches (error, WR_STORE_ERROR,
+            WR_STORE_ERROR_NOT_FOUND)) {
+      g_warning ("session request: the store failed: %s", error->message);
+      wr_connection_send_error (conn, WR_PROTOCOL_ERROR_INTERNAL,
+          "cannot open a session now", ref);
+    } else {
+      wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
+          "no such agent", ref);
+    }
+    return;
+  }
+  if (!(allowed & WR_PERM_VIEW)) {
     wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
         "no such agent", ref);
     return;
   }
-  if (!agent->conn) {
+  if (!agent || !agent->conn) {
     wr_connection_send_error (conn, WR_PROTOCOL_ERROR_AGENT_OFFLINE,
         "the agent is not connected", ref);
     return;
@@ -207,29 +268,22 @@ client_session_request (WrSignaling *self, WrConnection *conn,
     return;
   }
 
-  requested = json_object_has_member (msg, "scopes")
-      ? json_object_get_array_member (msg, "scopes") : NULL;
-  if (requested) {
-    for (guint i = 0; i < json_array_get_length (requested); i++) {
-      const char *scope = json_array_get_string_element (requested, i);
-      if (!wr_scope_is_known (scope)) {
-        wr_connection_send_error (conn, WR_PROTOCOL_ERROR_INVALID_FIELD,
-            "field 'scopes' names an unknown scope", ref);
-        return;
-      }
-      g_ptr_array_add (scopes, (gpointer) scope);
-    }
-  } else {
-    for (const char *const *d = default_scopes; *d; d++)
-      g_ptr_array_add (scopes, (gpointer) *d);
+  granted = wr_rbac_grant_scopes (requested, allowed, &unknown);
+  if (unknown) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_INVALID_FIELD,
+        "field 'scopes' names an unknown scope", ref);
+    return;
   }
-  g_ptr_array_add (scopes, NULL);
-
-  /* The single admin account holds every scope; the role model narrows this
-   * to the intersection with the user's permissions. */
-  if (!user || !user->admin) {
+  if (!(granted & WR_PERM_VIEW)) {
     wr_connection_send_error (conn, WR_PROTOCOL_ERROR_FORBIDDEN,
-        "you may not open sessions", ref);
+        "a session needs the view scope", ref);
+    return;
+  }
+  if (stored->require_reason && (!reason || !*g_strstrip (
+              g_strdup (reason)))) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_REASON_REQUIRED,
+        "this machine's group asks for a reason or ticket for each session",
+        ref);
     return;
   }
 
@@ -240,20 +294,28 @@ client_session_request (WrSignaling *self, WrConnection *conn,
     return;
   }
 
+  scopes = wr_permissions_to_strv (granted);
   s = wr_session_new (user->name, agent->id, display,
-      (const char *const *) scopes->pdata, conn, agent->conn);
+      (const char *const *) scopes, conn, agent->conn);
   /* The agent enforces what this grant says, whatever else session.start
    * carries. */
   grant = issue_grant (self, s);
-  if (!grant) {
+  scope_text = wr_permissions_to_string (granted);
+  /* Fail closed: a session that cannot be recorded does not start. */
+  if (!grant || !wr_store_session_insert (self->store, s->sid, user->user_id,
+          s->agent_id, s->display, scope_text, reason,
+          g_get_real_time () / G_USEC_PER_SEC, &error)) {
+    if (error)
+      g_warning ("session request: cannot record the session: %s",
+          error->message);
     wr_session_free (s);
     wr_connection_send_error (conn, WR_PROTOCOL_ERROR_INTERNAL,
         "cannot open a session now", ref);
     return;
   }
   g_hash_table_insert (self->sessions, s->sid, s);
-  g_message ("session %s: %s opened %s display %s", s->sid, s->user,
-      s->agent_id, s->display);
+  g_message ("session %s: %s opened %s display %s with %s", s->sid, s->user,
+      s->agent_id, s->display, scope_text);
 
   b = wr_message_new ("session.granted");
   if (ref)
@@ -300,7 +362,7 @@ client_session_end (WrSignaling *self, WrConnection *conn, JsonObject *msg)
   g_message ("session %s: ended by the viewer", s->sid);
   send_session_end (s->agent, s->sid, reason ? reason : "ended by the viewer");
   send_session_ended (conn, s->sid, "ended by the viewer");
-  g_hash_table_remove (self->sessions, s->sid);
+  end_session (self, s, "ended by the viewer", NULL);
 }
 
 static const HandlerEntry client_handlers[] = {
@@ -334,6 +396,17 @@ agent_hello (WrSignaling *self, WrConnection *conn, JsonObject *msg)
     wr_connection_close (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
         "wrong agent id");
     return;
+  }
+
+  /* The store knows every agent that ever connected, with its group; an
+   * agent it cannot record may still serve (nobody can be granted a
+   * session on it until it is recorded). */
+  if (self->store) {
+    g_autoptr (GError) error = NULL;
+    if (!wr_store_agent_upsert (self->store, id,
+            wr_message_get_string (msg, "name"),
+            g_get_real_time () / G_USEC_PER_SEC, &error))
+      g_warning ("agent %s: cannot record it: %s", id, error->message);
   }
 
   wr_connection_set_agent_id (conn, id);
@@ -405,7 +478,7 @@ agent_session_ended (WrSignaling *self, WrConnection *conn, JsonObject *msg)
       wr_message_get_string (msg, "reason"));
   send_session_ended (s->client, s->sid,
       wr_message_get_string (msg, "reason"));
-  g_hash_table_remove (self->sessions, s->sid);
+  end_session (self, s, wr_message_get_string (msg, "reason"), NULL);
 }
 
 static void
@@ -488,7 +561,7 @@ on_client_closed (WrConnection *conn, gpointer user_data)
       continue;
     g_message ("session %s: the viewer disconnected", s->sid);
     send_session_end (s->agent, s->sid, "viewer disconnected");
-    g_hash_table_iter_remove (&iter);
+    end_session (self, s, "viewer disconnected", &iter);
   }
   g_hash_table_remove (self->clients, conn);
 }
@@ -505,19 +578,41 @@ on_agent_closed (WrConnection *conn, gpointer user_data)
     if (s->agent != conn)
       continue;
     send_session_ended (s->client, s->sid, "agent disconnected");
-    g_hash_table_iter_remove (&iter);
+    end_session (self, s, "agent disconnected", &iter);
   }
   if (wr_agent_registry_detach (self->registry, conn))
     g_message ("agent %s offline", wr_connection_get_agent_id (conn));
   g_hash_table_remove (self->agents, conn);
 }
 
+void
+wr_signaling_disconnect_user (WrSignaling *self, const char *user,
+    const char *reason)
+{
+  g_autoptr (GPtrArray) victims = g_ptr_array_new_with_free_func (
+      g_object_unref);
+  GHashTableIter iter;
+  WrConnection *conn;
+
+  g_hash_table_iter_init (&iter, self->clients);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &conn, NULL)) {
+    const WrPrincipal *p = wr_connection_get_principal (conn);
+    if (p && g_strcmp0 (p->name, user) == 0)
+      g_ptr_array_add (victims, g_object_ref (conn));
+  }
+  /* closing ends their sessions through on_client_closed */
+  for (guint i = 0; i < victims->len; i++)
+    wr_connection_close (g_ptr_array_index (victims, i),
+        SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, reason);
+}
+
 WrSignaling *
-wr_signaling_new (WrAgentRegistry *registry, WrAuth *auth)
+wr_signaling_new (WrAgentRegistry *registry, WrAuth *auth, WrStore *store)
 {
   WrSignaling *self = g_new0 (WrSignaling, 1);
 
   self->registry = registry;
+  self->store = store;
   self->auth = g_object_ref (auth);
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       (GDestroyNotify) wr_session_free);

@@ -23,8 +23,20 @@ typedef struct _WrSignaling WrSignaling;
  * wr_signaling_new:
  * @registry: (transfer none): must outlive the relay
  * @auth: (transfer none): checks the agent id an agent may claim
+ * @store: (transfer none): permissions, agents and the session history;
+ *   must outlive the relay. Its calls here are short indexed lookups made
+ *   on the main loop, at WebSocket upgrade and session request time.
  */
-WrSignaling *wr_signaling_new (WrAgentRegistry *registry, WrAuth *auth);
+WrSignaling *wr_signaling_new (WrAgentRegistry *registry, WrAuth *auth,
+    WrStore *store);
+
+/**
+ * wr_signaling_disconnect_user:
+ * Closes every signaling connection of @user (their sessions end), after
+ * an administrator disabled, deleted or re-passworded the account.
+ */
+void wr_signaling_disconnect_user (WrSignaling *self, const char *user,
+    const char *reason);
 void wr_signaling_free (WrSignaling *self);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WrSignaling, wr_signaling_free)
 

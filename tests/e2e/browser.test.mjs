@@ -91,8 +91,11 @@ describe('webremote in Chromium', { timeout: 180000 }, () => {
     ]) {
       assert.ok(fs.existsSync(file), `${what} not found at ${file}`);
     }
-    await fsp.rm(ARTIFACTS, { recursive: true, force: true });
+    // Fresh artifacts, but leave the other suites' folders (admin/) alone.
     await fsp.mkdir(ARTIFACTS, { recursive: true });
+    for (const entry of await fsp.readdir(ARTIFACTS, { withFileTypes: true })) {
+      if (!entry.isDirectory()) await fsp.rm(path.join(ARTIFACTS, entry.name), { force: true });
+    }
 
     env.tmp = await makeTempDir();
     env.outFile = path.join(env.tmp, 'typed.txt');
@@ -131,6 +134,16 @@ describe('webremote in Chromium', { timeout: 180000 }, () => {
     env.consoleLines = [];
     env.page.on('console', (m) => env.consoleLines.push(`[${m.type()}] ${m.text()}`));
     env.page.on('pageerror', (e) => env.consoleLines.push(`[pageerror] ${e.message}`));
+    // The access token lives in the page's memory (or, with a gateway
+    // without refresh cookies, in sessionStorage): take it from the wire.
+    env.page.on('response', async (res) => {
+      if (!/\/api\/v1\/(login|auth\/refresh)$/.test(new URL(res.url()).pathname) || res.status() !== 200) return;
+      try {
+        env.pageToken = (await res.json()).token;
+      } catch {
+        // not JSON
+      }
+    });
   });
 
   after(async () => {
@@ -174,7 +187,7 @@ describe('webremote in Chromium', { timeout: 180000 }, () => {
       assert.match(rowText, /1280x720/, 'the display and its size are listed');
       await screenshot(page, '03-machines');
 
-      await row.locator('a').click();
+      await row.locator('[data-testid="connect"]').click();
       await page.waitForURL(/#\/session\/e2e-agent$/);
       const first = await waitFor('decoded video frames', async () => {
         const s = await inboundVideo(page);
@@ -257,6 +270,34 @@ describe('webremote in Chromium', { timeout: 180000 }, () => {
     await screenshot(page, '04-session');
   });
 
+  it('a view-only session shows the picture and sends no input', { timeout: 40000 }, async () => {
+    const page = env.page;
+    await page.goto(env.base + `/#/session/${AGENT_ID}?mode=view`);
+    await waitFor('video in the view-only session', async () => (await inboundVideo(page))?.framesDecoded > 0, { timeout: 20000, interval: 200 });
+    await page.locator('[data-testid="view-only"]').waitFor({ timeout: 10000 });
+    assert.equal(await page.locator('[data-testid="toggle-pointer"]').count(), 0, 'no input toggles');
+    await waitFor('the picture in the page', () =>
+      page.evaluate(() => document.querySelector('[data-testid="remote-video"]')?.videoWidth > 0),
+    );
+    const before = await pointerLocation(env.display);
+    for (const [sx, sy] of [
+      [200, 600],
+      [1000, 150],
+    ]) {
+      const p = await clientPointFor(page, sx, sy);
+      await page.mouse.click(p.x, p.y);
+    }
+    await page.keyboard.type('view only');
+    await sleep(800);
+    assert.deepEqual(await pointerLocation(env.display), before, 'the X pointer did not move');
+    assert.equal(await fsp.readFile(env.outFile, 'utf8'), 'hello webremote\n', 'nothing typed arrived');
+    await sleep(1200); // a status bar with numbers in the screenshot
+    await screenshot(page, '04b-session-view-only');
+    // Back to a controlling session for the tests that follow.
+    await page.goto(env.base + `/#/session/${AGENT_ID}`);
+    await waitFor('video again', async () => (await inboundVideo(page))?.framesDecoded > 0, { timeout: 20000, interval: 200 });
+  });
+
   it('disconnecting ends the session and says so', { timeout: 30000 }, async () => {
     const page = env.page;
     await page.click('[data-testid="disconnect"]');
@@ -303,11 +344,14 @@ describe('webremote in Chromium', { timeout: 180000 }, () => {
       interval: 250,
     });
     await screenshot(page, '08-machines-offline');
-    const token = await page.evaluate(() => sessionStorage.getItem('webremote.token'));
+    const token = env.pageToken;
     assert.ok(token, 'signed in before');
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.locator('input[name="username"]').waitFor({ timeout: 5000 });
     assert.equal(await page.evaluate(() => sessionStorage.getItem('webremote.token')), null);
+    // A reload does not bring the session back (the refresh cookie is revoked too).
+    await page.reload();
+    await page.locator('input[name="username"]').waitFor({ timeout: 5000 });
     const res = await httpsJson(env.base, 'GET', '/api/v1/agents', { token });
     assert.equal(res.status, 401, 'the gateway no longer accepts the signed-out token');
   });

@@ -87,8 +87,8 @@ export async function freePort() {
  * sees stdout line by line.
  */
 export function startProcess(name, cmd, args, { env = {}, onLine, stdio } = {}) {
-  fs.mkdirSync(ARTIFACTS, { recursive: true });
   const logPath = path.join(ARTIFACTS, `${name}.log`);
+  fs.mkdirSync(path.dirname(logPath), { recursive: true });
   const logStream = fs.createWriteStream(logPath);
   logStream.write(`$ ${cmd} ${args.join(' ')}\n`);
   const child = spawn(cmd, args, {
@@ -177,9 +177,9 @@ export function run(cmd, args, { env = {}, timeout = 10000 } = {}) {
 }
 
 /** Xvfb on a free display it picks itself (-displayfd). Returns ":N". */
-export async function startXvfb({ width = 1280, height = 720 } = {}) {
+export async function startXvfb({ width = 1280, height = 720, logName = 'xvfb' } = {}) {
   const child = startProcess(
-    'xvfb',
+    logName,
     'Xvfb',
     ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp'],
     { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
@@ -208,9 +208,9 @@ export async function startXvfb({ width = 1280, height = 720 } = {}) {
  * An xterm covering the whole screen whose shell only runs `cat > outFile`:
  * whatever is typed on the X side ends up in the file, line by line.
  */
-export async function startXterm(display, outFile) {
+export async function startXterm(display, outFile, logName = 'xterm') {
   const child = startProcess(
-    'xterm',
+    logName,
     'xterm',
     [
       '-display', display,
@@ -289,7 +289,7 @@ export function randomSecret() {
 }
 
 /** The gateway on a free loopback port with a fresh state directory. */
-export async function startGateway({ stateDir, tokenFile, password }) {
+export async function startGateway({ stateDir, tokenFile, password, logName = 'gateway' }) {
   const env = { WEBREMOTE_ADMIN_PASSWORD: password };
   const fingerprint = (
     await run(GATEWAY_BIN, ['--print-fingerprint', '--state-dir', stateDir], { env, timeout: 20000 })
@@ -307,7 +307,7 @@ export async function startGateway({ stateDir, tokenFile, password }) {
   const port = await freePort();
   let listening = null;
   const child = startProcess(
-    'gateway',
+    logName,
     GATEWAY_BIN,
     [
       '--listen', '127.0.0.1',
@@ -335,8 +335,8 @@ export async function startGateway({ stateDir, tokenFile, password }) {
   return { child, base, port, fingerprint, grantKey };
 }
 
-export async function startAgent({ base, fingerprint, grantKey, display, tokenFile, id, name }) {
-  const child = startProcess('agent', AGENT_BIN, [
+export async function startAgent({ base, fingerprint, grantKey, display, tokenFile, id, name, logName = 'agent' }) {
+  const child = startProcess(logName, AGENT_BIN, [
     '--gateway', base,
     '--fingerprint', fingerprint,
     '--grant-key', grantKey,

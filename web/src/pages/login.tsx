@@ -1,16 +1,29 @@
 import { useState } from 'preact/hooks';
-import { ApiError, login } from '../api';
-import { Logo } from '../components';
+import { ApiError, getSsoStatus, login, type SecondFactor } from '../api';
+import { Logo } from '../ui/basics';
+import { Alert } from '../ui/alert';
+import { takeLoginNotice } from '../login-notice';
+import { SecondFactorStep } from './login-second-factor';
 
-function messageFor(err: unknown): string {
+type Step = 'password' | 'totp' | 'recovery';
+
+function messageFor(err: unknown, step: Step): string {
   if (err instanceof ApiError) {
+    if (err.code === 'totp_invalid') {
+      return step === 'recovery'
+        ? 'That recovery code is not valid or was already used.'
+        : 'That code is not valid. Check the time on your phone and try the current code.';
+    }
+    if (err.code === 'locked' || err.status === 423) {
+      return err.message && err.message !== 'Locked' ? `This account is locked: ${err.message}` : 'This account is locked after too many failed attempts. Try again later.';
+    }
     switch (err.status) {
       case 401:
         return 'Wrong username or password.';
       case 429:
         return 'Too many sign-in attempts. Wait a minute, then try again.';
       case 400:
-        return 'Enter a username and a password.';
+        return step === 'password' ? 'Enter a username and a password.' : 'Enter the code.';
       case 0:
         return 'Cannot reach the gateway. Check your connection and try again.';
     }
@@ -19,68 +32,118 @@ function messageFor(err: unknown): string {
   return 'Sign-in failed.';
 }
 
-export function LoginPage({ onSignedIn }: { onSignedIn: () => void }) {
+const SSO_ERRORS: Record<string, string> = {
+  sso: 'Single sign-on failed. Try again, or sign in with your username and password.',
+};
+
+export function LoginPage({ onSignedIn, error: routeError }: { onSignedIn: () => void; error?: string }) {
+  const [notice] = useState(takeLoginNotice);
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const [step, setStep] = useState<Step>('password');
+  const [error, setError] = useState<string | null>(routeError ? SSO_ERRORS[routeError] ?? 'Sign-in failed.' : null);
   const [busy, setBusy] = useState(false);
+  const sso = getSsoStatus();
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
+  const attempt = async (second: SecondFactor, currentStep: Step) => {
     if (busy) return;
     setError(null);
     setBusy(true);
     try {
-      await login(username.trim(), password);
+      await login(username.trim(), password, second);
       onSignedIn();
     } catch (err) {
-      setError(messageFor(err));
-      setPassword('');
+      if (err instanceof ApiError && err.code === 'totp_required') {
+        setStep('totp');
+      } else {
+        setError(messageFor(err, currentStep));
+        if (currentStep === 'password' || (err instanceof ApiError && err.code === 'unauthorized')) {
+          setPassword('');
+          setStep('password');
+        }
+      }
     } finally {
       setBusy(false);
     }
   };
 
+  const restart = () => {
+    setStep('password');
+    setPassword('');
+    setError(null);
+  };
+
   return (
     <main class="login-page">
-      <form class="login-card" onSubmit={submit} aria-labelledby="login-title" noValidate>
+      <div class="login-card">
         <div class="login-brand">
           <Logo />
           <span>webremote</span>
         </div>
-        <h1 id="login-title">Sign in</h1>
-        <p class="muted">Remote access to your machines, in the browser.</p>
-        <label class="field">
-          <span>Username</span>
-          <input
-            name="username"
-            autocomplete="username"
-            autoFocus
-            required
-            value={username}
-            onInput={(e) => setUsername(e.currentTarget.value)}
+        {step === 'password' ? (
+          <form
+            class="login-form"
+            onSubmit={(e) => {
+              e.preventDefault();
+              attempt({}, 'password');
+            }}
+            aria-labelledby="login-title"
+            noValidate
+          >
+            <h1 id="login-title">Sign in</h1>
+            <p class="muted login-lead">Remote access to your machines, in the browser.</p>
+            {notice && <Alert kind="success">{notice}</Alert>}
+            <label class="field">
+              <span>Username</span>
+              <input
+                name="username"
+                autocomplete="username"
+                autoFocus
+                required
+                value={username}
+                onInput={(e) => setUsername(e.currentTarget.value)}
+              />
+            </label>
+            <label class="field">
+              <span>Password</span>
+              <input
+                name="password"
+                type="password"
+                autocomplete="current-password"
+                required
+                value={password}
+                onInput={(e) => setPassword(e.currentTarget.value)}
+              />
+            </label>
+            {error && <Alert testId="login-error">{error}</Alert>}
+            <button class="btn btn-primary btn-block" type="submit" disabled={busy || !username || !password}>
+              {busy ? 'Signing in…' : 'Sign in'}
+            </button>
+            {sso?.enabled && (
+              <>
+                <div class="divider" role="separator">
+                  <span>or</span>
+                </div>
+                <a class="btn btn-secondary btn-block" href="/api/v1/auth/sso/start" data-testid="sso-button">
+                  {sso.label || 'Sign in with SSO'}
+                </a>
+              </>
+            )}
+          </form>
+        ) : (
+          <SecondFactorStep
+            kind={step}
+            busy={busy}
+            error={error}
+            onSubmit={(code) => attempt(step === 'totp' ? { totp_code: code } : { recovery_code: code }, step)}
+            onSwitch={() => {
+              setError(null);
+              setStep(step === 'totp' ? 'recovery' : 'totp');
+            }}
+            onBack={restart}
           />
-        </label>
-        <label class="field">
-          <span>Password</span>
-          <input
-            name="password"
-            type="password"
-            autocomplete="current-password"
-            required
-            value={password}
-            onInput={(e) => setPassword(e.currentTarget.value)}
-          />
-        </label>
-        {error && (
-          <div class="alert alert-error" role="alert" data-testid="login-error">
-            {error}
-          </div>
         )}
-        <button class="btn btn-primary btn-block" type="submit" disabled={busy || !username || !password}>
-          {busy ? 'Signing in…' : 'Sign in'}
-        </button>
-      </form>
+      </div>
     </main>
   );
 }

@@ -1,6 +1,8 @@
 import { useEffect, useRef, useState } from 'preact/hooks';
 import { getAgent, getToken, me, type Agent } from '../api';
-import { Logo, Spinner } from '../components';
+import { Logo, Spinner } from '../ui/basics';
+import { ReasonDialog } from '../ui/reason-dialog';
+import { takeSessionReason } from '../session-intent';
 import { InputController } from '../input/input-controller';
 import { SessionClient, type EndInfo, type Phase } from '../rtc/session-client';
 import { readStats, type SessionStats, type StatsSample } from '../rtc/stats';
@@ -30,11 +32,13 @@ function StatusBar({
   stats,
   connection,
   inputReady,
+  viewOnly,
 }: {
   phase: Phase;
   stats: SessionStats | null;
   connection: string;
   inputReady: boolean;
+  viewOnly: boolean;
 }) {
   const s = stats;
   const stateClass = phase === 'connected' ? 'dot-ok' : phase === 'ended' ? 'dot-bad' : 'dot-wait';
@@ -68,10 +72,19 @@ function StatusBar({
         <span class="stat-label">RTT</span>
         {fmt(s?.rttMs ?? null, 0, ' ms')}
       </span>
-      <span class="stat" data-stat="input" title="Input channel">
-        <span class="stat-label">Input</span>
-        {inputReady ? 'ready' : '—'}
-      </span>
+      {viewOnly ? (
+        <span class="stat stat-viewonly" data-stat="input" title="Your grant has no control: input is not sent">
+          <span class="stat-label">Input</span>
+          <span class="viewonly-badge" data-testid="view-only">
+            View only
+          </span>
+        </span>
+      ) : (
+        <span class="stat" data-stat="input" title="Input channel">
+          <span class="stat-label">Input</span>
+          {inputReady ? 'ready' : '—'}
+        </span>
+      )}
     </footer>
   );
 }
@@ -106,8 +119,11 @@ function Toggle({
   );
 }
 
-export function SessionPage({ agentId }: { agentId: string }) {
+export function SessionPage({ agentId, viewOnly: askedViewOnly }: { agentId: string; viewOnly: boolean }) {
   const [agent, setAgent] = useState<Agent | null>(null);
+  const [reason, setReason] = useState<string | undefined>(() => takeSessionReason(agentId));
+  const [askReason, setAskReason] = useState(false);
+  const [granted, setGranted] = useState<string[] | null>(null);
   const [attempt, setAttempt] = useState(0);
   const [phase, setPhase] = useState<Phase>('connecting');
   const [end, setEnd] = useState<EndInfo | null>(null);
@@ -143,6 +159,7 @@ export function SessionPage({ agentId }: { agentId: string }) {
   useEffect(() => {
     const token = getToken();
     if (!token) return;
+    setGranted(null);
     setPhase('connecting');
     setEnd(null);
     setStream(null);
@@ -150,6 +167,7 @@ export function SessionPage({ agentId }: { agentId: string }) {
     setNotice(null);
     setConnection('new');
     setWasConnected(false);
+    const scopes = askedViewOnly ? ['view'] : ['view', 'control'];
     const client = new SessionClient(agentId, token, {
       onPhase: (p) => {
         setPhase(p);
@@ -161,9 +179,15 @@ export function SessionPage({ agentId }: { agentId: string }) {
         setEnd(info);
         setStream(null);
         setStats(null);
+        if (info.code === 'reason_required') setAskReason(true);
         if (info.code === 'ws_refused') {
-          // Maybe the token expired: a 401 here sends the user to sign in.
-          me().catch(() => {});
+          // Maybe the token expired: me() refreshes it (then one more try)
+          // or, when the session is gone, sends the user to sign in.
+          me()
+            .then(() => {
+              if (getToken() !== token && attempt === 0) setAttempt(1);
+            })
+            .catch(() => {});
         }
       },
       onNotice: (msg) => setNotice(msg),
@@ -176,14 +200,15 @@ export function SessionPage({ agentId }: { agentId: string }) {
           update();
         }
       },
-    });
+      onGranted: setGranted,
+    }, { scopes, reason });
     clientRef.current = client;
     client.start();
     return () => {
       client.stop('viewer left');
       if (clientRef.current === client) clientRef.current = null;
     };
-  }, [agentId, attempt]);
+  }, [agentId, attempt, reason]);
 
   // Input capture lives as long as the page; it sends through whichever
   // client is current.
@@ -200,9 +225,11 @@ export function SessionPage({ agentId }: { agentId: string }) {
     };
   }, []);
 
+  // Without control nothing is captured (and SessionClient sends nothing).
+  const viewOnly = askedViewOnly || (granted !== null && !granted.includes('control'));
   useEffect(() => {
-    inputRef.current?.setOptions({ pointer: pointerOn, keyboard: keyboardOn });
-  }, [pointerOn, keyboardOn]);
+    inputRef.current?.setOptions({ pointer: pointerOn && !viewOnly, keyboard: keyboardOn && !viewOnly });
+  }, [pointerOn, keyboardOn, viewOnly]);
 
   useEffect(() => {
     const video = videoRef.current;
@@ -292,6 +319,12 @@ export function SessionPage({ agentId }: { agentId: string }) {
           </span>
         </div>
         <div class="toolbar-right">
+          {viewOnly ? (
+            <span class="toolbar-note" title="Your grant has no control: pointer and keyboard are not sent">
+              View only
+            </span>
+          ) : (
+            <>
           <Toggle
             label="Pointer"
             on={pointerOn}
@@ -306,6 +339,8 @@ export function SessionPage({ agentId }: { agentId: string }) {
             title="Send key presses to the remote machine"
             testId="toggle-keyboard"
           />
+            </>
+          )}
           <button type="button" class="btn btn-dark" onClick={toggleFullscreen} disabled={ended}>
             {fullscreen ? 'Exit fullscreen' : 'Fullscreen'}
           </button>
@@ -316,7 +351,7 @@ export function SessionPage({ agentId }: { agentId: string }) {
       </header>
 
       <div
-        class={'stage' + (pointerOn ? ' stage-pointer' : '')}
+        class={'stage' + (pointerOn && !viewOnly ? ' stage-pointer' : '')}
         ref={stageRef}
         tabIndex={-1}
         data-testid="stage"
@@ -361,7 +396,22 @@ export function SessionPage({ agentId }: { agentId: string }) {
         )}
       </div>
 
-      <StatusBar phase={phase} stats={stats} connection={connection} inputReady={inputReady} />
+      <StatusBar phase={phase} stats={stats} connection={connection} inputReady={inputReady} viewOnly={viewOnly} />
+      {askReason && (
+        <ReasonDialog
+          machine={title}
+          initial={reason ?? ''}
+          onClose={() => {
+            setAskReason(false);
+            navigate({ name: 'machines' });
+          }}
+          onSubmit={(r) => {
+            setAskReason(false);
+            setReason(r);
+            setAttempt((n) => n + 1);
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -26,6 +26,15 @@ export interface SessionCallbacks {
   onEnd(info: EndInfo): void;
   onNotice(message: string): void;
   onPeerConnection(pc: RTCPeerConnection | null): void;
+  /** The scopes the gateway granted (the requested ones if it does not say). */
+  onGranted(scopes: string[]): void;
+}
+
+export interface SessionOptions {
+  /** Asked for; the gateway grants their intersection with the user's rights. */
+  scopes: string[];
+  /** Reason or ticket, for groups whose policy requires one. */
+  reason?: string;
 }
 
 interface Message {
@@ -44,7 +53,13 @@ function describeError(code: string, message: string): EndInfo {
     case 'not_found':
       return { code, message: 'This machine (or its display) is not known to the gateway.', retryable: true };
     case 'forbidden':
-      return { code, message: 'You are not allowed to open a session on this machine.', retryable: false };
+      return {
+        code,
+        message: 'You do not have permission to open a session on this machine. Ask an administrator for access.',
+        retryable: false,
+      };
+    case 'reason_required':
+      return { code, message: 'This machine requires a reason or ticket for every session.', retryable: true };
     case 'unauthorized':
       return { code, message: 'Your sign-in is no longer valid.', retryable: false };
     case 'internal':
@@ -87,12 +102,19 @@ export class SessionClient {
   private pingTimer: number | undefined;
   private nextId = 1;
   private requestId = '';
+  private control = false;
 
   constructor(
     private readonly agent: string,
     private readonly token: string,
     private readonly cb: SessionCallbacks,
+    private readonly options: SessionOptions = { scopes: ['view', 'control'] },
   ) {}
+
+  /** Whether the grant includes control: without it no input is sent. */
+  get canControl(): boolean {
+    return this.control;
+  }
 
   start(): void {
     const scheme = location.protocol === 'https:' ? 'wss:' : 'ws:';
@@ -111,7 +133,14 @@ export class SessionClient {
     ws.onopen = () => {
       this.opened = true;
       this.requestId = this.newId();
-      this.send({ type: 'session.request', id: this.requestId, agent: this.agent, scopes: ['view', 'control'] });
+      const request: Record<string, unknown> = {
+        type: 'session.request',
+        id: this.requestId,
+        agent: this.agent,
+        scopes: this.options.scopes,
+      };
+      if (this.options.reason) request.reason = this.options.reason;
+      this.send(request);
       this.setPhase('requesting');
       this.pingTimer = window.setInterval(() => this.send({ type: 'ping' }), PING_INTERVAL_MS);
     };
@@ -155,7 +184,7 @@ export class SessionClient {
   /** Sends one input message on the DataChannel; dropped when it is not open. */
   sendInput(msg: Record<string, unknown>): boolean {
     const ch = this.input;
-    if (!ch || ch.readyState !== 'open') return false;
+    if (!ch || ch.readyState !== 'open' || !this.control) return false;
     // Input is worthless when late: rather drop than queue behind a stall.
     if (ch.bufferedAmount > 256 * 1024 && msg.type === 'pointer.move') return false;
     try {
@@ -191,6 +220,13 @@ export class SessionClient {
         if (typeof msg.sid !== 'string') return;
         this.sid = msg.sid;
         this.iceServers = Array.isArray(msg.ice_servers) ? (msg.ice_servers as RTCIceServer[]) : [];
+        {
+          const scopes = Array.isArray(msg.scopes)
+            ? (msg.scopes as unknown[]).filter((x): x is string => typeof x === 'string')
+            : this.options.scopes;
+          this.control = scopes.includes('control');
+          this.cb.onGranted(scopes);
+        }
         this.setPhase('negotiating');
         break;
       case 'sdp.offer':
@@ -223,7 +259,10 @@ export class SessionClient {
     // Before media flows any error about our request is fatal; later ones
     // (a dropped message, a rate limit) are shown but the session lives on.
     const aboutRequest = msg.ref === this.requestId || (!this.sid && msg.ref === undefined);
-    if (aboutRequest || (this.phase !== 'connected' && ['agent_offline', 'not_found', 'forbidden'].includes(code))) {
+    if (
+      aboutRequest ||
+      (this.phase !== 'connected' && ['agent_offline', 'not_found', 'forbidden', 'reason_required'].includes(code))
+    ) {
       this.finish(describeError(code, text));
       return;
     }

@@ -1,4 +1,4 @@
-// Small shared pieces of UI.
+// Small shared pieces of UI: the logo, a spinner, time formatting.
 
 export function Logo({ size = 28 }: { size?: number }) {
   return (
@@ -25,4 +25,16 @@ export function formatAgo(unixSeconds: number | undefined, now = Date.now()): st
   const h = Math.round(m / 60);
   if (h < 48) return `${h} h ago`;
   return new Date(unixSeconds * 1000).toLocaleDateString();
+}
+
+/** A date for tables: "12 Mar 2025, 14:05"; "—" when unknown. */
+export function formatDate(unixSeconds: number | null | undefined): string {
+  if (!unixSeconds) return '—';
+  return new Date(unixSeconds * 1000).toLocaleString(undefined, {
+    year: 'numeric',
+    month: 'short',
+    day: 'numeric',
+    hour: '2-digit',
+    minute: '2-digit',
+  });
 }
