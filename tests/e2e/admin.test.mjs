@@ -229,7 +229,9 @@ describe('identity and roles in Chromium', { skip, timeout: 300000 }, () => {
   it('an API token created on the account page works until it is revoked there', { timeout: 60000 }, async () => {
     const page = env.page;
     await step(page, 'token', async () => {
+      // A fresh page: the last step left the sign-in form at its second step.
       await page.goto(env.base + '/#/login');
+      await page.reload();
       await signIn(page, 'admin', env.adminPassword);
       await page.locator(`[data-agent="${LAB.id}"]`).waitFor({ timeout: 10000 });
       await page.click('[data-testid="nav-account"]');

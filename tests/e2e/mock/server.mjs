@@ -38,7 +38,7 @@ const minimal = process.env.MOCK_SEED === 'minimal';
 const state = {
   users: {
     admin: { name: 'admin', display_name: 'Administrator', password: 'admin-pass', disabled: false, totp: null, sso: false, locked_until: null, created_at: now() - 86400 * 30 },
-    alice: { name: 'alice', display_name: 'Alice Martin', password: 'alice-pass', disabled: false, totp: 'JBSWY3DPEHPK3PXP', sso: false, locked_until: null, created_at: now() - 86400 * 12 },
+    alice: { name: 'alice', display_name: 'Alice Martin', password: 'alice-pass', disabled: false, totp: 'JBSWY3DPEHPK3PXP', recovery: ['abcde-12345'], sso: false, locked_until: null, created_at: now() - 86400 * 12 },
     bob: { name: 'bob', display_name: '', password: 'bob-pass', disabled: true, totp: null, sso: false, locked_until: null, created_at: now() - 86400 * 3 },
     carol: { name: 'carol', display_name: 'Carol (IT)', password: null, disabled: false, totp: null, sso: true, locked_until: now() + 600, created_at: now() - 3600 },
   },
