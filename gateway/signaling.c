@@ -676,6 +676,53 @@ wr_signaling_get_session_count (WrSignaling *self)
 }
 
 /* One timer renews every live session's grant, well before it expires. */
+typedef enum {
+  RECHECK_OK,       /* still allowed; s->scopes may have narrowed */
+  RECHECK_REVOKED,  /* the user is gone, disabled, or lost view */
+  RECHECK_UNKNOWN,  /* the store did not answer */
+} Recheck;
+
+/* Before each renewal, the user's permissions are read again, so that a
+ * change made anywhere (another gateway, webremotectl) reaches live
+ * sessions within one renewal interval: scopes only ever narrow. */
+static Recheck
+recheck_session (WrSignaling *self, WrSession *s)
+{
+  const WrPrincipal *user = wr_connection_get_principal (s->client);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrUser) stored = NULL;
+  g_autofree char *old_text = NULL;
+  WrPermission allowed = WR_PERM_NONE, had = WR_PERM_NONE, now;
+
+  if (!self->store || !user)
+    return RECHECK_UNKNOWN;
+  stored = wr_store_user_get_by_id (self->store, user->user_id, &error);
+  if (!stored) {
+    return g_error_matches (error, WR_STORE_ERROR, WR_STORE_ERROR_NOT_FOUND)
+        ? RECHECK_REVOKED : RECHECK_UNKNOWN;
+  }
+  if (stored->disabled)
+    return RECHECK_REVOKED;
+  if (!wr_rbac_agent_permissions (self->store, user, s->agent_id, &allowed,
+          NULL, &error)) {
+    return g_error_matches (error, WR_STORE_ERROR, WR_STORE_ERROR_NOT_FOUND)
+        ? RECHECK_REVOKED : RECHECK_UNKNOWN;
+  }
+  old_text = g_strjoinv (" ", s->scopes);
+  if (!wr_permissions_from_string (old_text, &had, NULL))
+    return RECHECK_REVOKED;
+  now = had & allowed;
+  if (!(now & WR_PERM_VIEW))
+    return RECHECK_REVOKED;
+  if (now != had) {
+    g_message ("session %s: scopes narrowed by a permission change",
+        s->sid);
+    g_strfreev (s->scopes);
+    s->scopes = wr_permissions_to_strv (now);
+  }
+  return RECHECK_OK;
+}
+
 static gboolean
 renew_grants (gpointer user_data)
 {
@@ -685,11 +732,28 @@ renew_grants (gpointer user_data)
 
   g_hash_table_iter_init (&iter, self->sessions);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &s)) {
-    g_autofree char *grant = issue_grant (self, s);
+    g_autofree char *grant = NULL;
     JsonBuilder *b;
+
+    switch (recheck_session (self, s)) {
+      case RECHECK_REVOKED:
+        g_message ("session %s: %s lost access to %s; ending it", s->sid,
+            s->user, s->agent_id);
+        send_session_end (s->agent, s->sid, "access revoked");
+        send_session_ended (s->client, s->sid, "access revoked");
+        end_session (self, s, "access revoked", &iter);
+        continue;
+      case RECHECK_UNKNOWN:
+        /* Fail closed: no renewal; the agent ends the session when its
+         * grant runs out unless the store answers before then. */
+        continue;
+      case RECHECK_OK:
+        break;
+    }
 
     /* Without a new grant the agent ends the session when the last one
      * expires; nothing else to do here. */
+    grant = issue_grant (self, s);
     if (!grant)
       continue;
     b = wr_message_new ("session.grant");
