@@ -316,25 +316,35 @@ wr_display_pipeline_add_branch (WrDisplayPipeline *self, GstElement *branch,
     GError **error)
 {
   g_autoptr (GstPad) sink = NULL;
-  GstPad *tee_pad;
+  GstPad *tee_pad = NULL;
 
   g_return_val_if_fail (!self->stopped, FALSE);
 
-  gst_bin_add (GST_BIN (self->pipeline), gst_object_ref (branch));
+  /* The bin takes its own reference (the peer sank the floating one); an
+   * extra one here kept every ended peer's webrtcbin, its ICE thread and
+   * sockets alive for good. */
+  gst_bin_add (GST_BIN (self->pipeline), branch);
   sink = gst_element_get_static_pad (branch, "sink");
-  tee_pad = gst_element_request_pad_simple (self->tee, "src_%u");
-  if (!sink || !tee_pad
+  /* The branch runs before it is linked. The tee pushes into a new pad as
+   * soon as it is linked; a branch still in NULL answers FLUSHING, which
+   * the tee passes upstream, and the capture thread then stops for good
+   * without an error: this peer and every later one on the display never
+   * see caps, and so never make an offer. The new tee pad carries the
+   * stream's sticky events (caps included) and sends them before its first
+   * buffer. */
+  if (!sink || !gst_element_sync_state_with_parent (branch)
+      || !(tee_pad = gst_element_request_pad_simple (self->tee, "src_%u"))
       || gst_pad_link (tee_pad, sink) != GST_PAD_LINK_OK) {
     if (tee_pad)
       gst_element_release_request_pad (self->tee, tee_pad);
     g_clear_object (&tee_pad);
+    gst_element_set_state (branch, GST_STATE_NULL);
     gst_bin_remove (GST_BIN (self->pipeline), branch);
     g_set_error (error, GST_CORE_ERROR, GST_CORE_ERROR_NEGOTIATION,
         "cannot link a new peer to the %s pipeline", self->display);
     return FALSE;
   }
   g_hash_table_insert (self->branches, gst_object_ref (branch), tee_pad);
-  gst_element_sync_state_with_parent (branch);
   return TRUE;
 }
 

@@ -44,6 +44,11 @@ struct _WrPeer {
   gboolean closed;
   guint caps_retry_id;
   guint offer_timeout_id;
+  /* webrtcbin refuses an answer before its local offer is set, and the
+   * viewer can answer faster than a busy webrtcbin thread sets it: an
+   * early answer waits here. */
+  gboolean local_set;
+  GstSDPMessage *pending_answer;
 };
 
 /* A peer that cannot make its offer by then fails its session, so the
@@ -75,6 +80,7 @@ typedef enum {
   CALL_DC_MESSAGE,
   CALL_DC_CLOSE,
   CALL_FAILED,
+  CALL_LOCAL_SET,
 } CallKind;
 
 typedef struct {
@@ -178,6 +184,19 @@ caps_probe (GstPad *pad, GstPadProbeInfo *info, gpointer user_data)
 }
 
 static void
+on_local_description_set (GstPromise *promise, gpointer user_data)
+{
+  WrPeer *self = user_data;
+
+  if (gst_promise_wait (promise) == GST_PROMISE_RESULT_REPLIED)
+    post (self, CALL_LOCAL_SET, NULL, 0);
+  else
+    post (self, CALL_FAILED, "setting the local offer failed", 0);
+}
+
+static void apply_answer (WrPeer *self, GstSDPMessage *msg);
+
+static void
 on_offer_created (GstPromise *promise, gpointer user_data)
 {
   WrPeer *self = user_data;
@@ -201,7 +220,8 @@ on_offer_created (GstPromise *promise, gpointer user_data)
   sdp = gst_sdp_message_as_text (offer->sdp);
   post (self, CALL_OFFER, sdp, 0);
 
-  local = gst_promise_new ();
+  local = gst_promise_new_with_change_func (on_local_description_set,
+      g_object_ref (self), g_object_unref);
   g_signal_emit_by_name (self->webrtc, "set-local-description", offer,
       local);
   gst_promise_unref (local);
@@ -349,6 +369,11 @@ handle_call (Call *c)
       break;
     case CALL_CAPS:
       handle_caps (self);
+      break;
+    case CALL_LOCAL_SET:
+      self->local_set = TRUE;
+      if (self->pending_answer && !self->closed)
+        apply_answer (self, g_steal_pointer (&self->pending_answer));
       break;
     case CALL_OFFER:
       g_signal_emit (self, signals[SIGNAL_OFFER], 0, c->text);
@@ -642,9 +667,7 @@ wr_peer_start (WrPeer *self)
 gboolean
 wr_peer_set_answer (WrPeer *self, const char *sdp, GError **error)
 {
-  g_autoptr (GstSDPMessage) msg = NULL;
-  GstWebRTCSessionDescription *answer;
-  GstPromise *promise;
+  GstSDPMessage *msg = NULL;
 
   if (self->closed || !self->offer_started || self->answered) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
@@ -653,19 +676,37 @@ wr_peer_set_answer (WrPeer *self, const char *sdp, GError **error)
   }
   if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK
       || gst_sdp_message_medias_len (msg) == 0) {
+    if (msg)
+      gst_sdp_message_free (msg);
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
         "the answer is not a usable SDP");
     return FALSE;
   }
   self->answered = TRUE;
+  if (!self->local_set) {
+    GST_INFO ("session %s: the answer came before the local offer was set; "
+        "holding it", self->sid);
+    self->pending_answer = msg;
+    return TRUE;
+  }
+  apply_answer (self, msg);
+  return TRUE;
+}
+
+/* Takes @msg. */
+static void
+apply_answer (WrPeer *self, GstSDPMessage *msg)
+{
+  GstWebRTCSessionDescription *answer;
+  GstPromise *promise;
+
   answer = gst_webrtc_session_description_new (GST_WEBRTC_SDP_TYPE_ANSWER,
-      g_steal_pointer (&msg));
+      msg);
   promise = gst_promise_new_with_change_func (on_remote_description_set,
       g_object_ref (self), g_object_unref);
   g_signal_emit_by_name (self->webrtc, "set-remote-description", answer,
       promise);
   gst_webrtc_session_description_free (answer);
-  return TRUE;
 }
 
 void
@@ -706,11 +747,16 @@ wr_peer_dispose (GObject *object)
 
   wr_peer_close (self);
   g_clear_pointer (&self->input, wr_input_channel_free);
+  g_clear_pointer (&self->pending_answer, gst_sdp_message_free);
   g_clear_object (&self->input_dc);
-  if (self->webrtc_sink) {
-    gst_element_release_request_pad (self->webrtc, self->webrtc_sink);
-    g_clear_object (&self->webrtc_sink);
-  }
+  /* Not released here: the branch may still stream (the display pipeline
+   * detaches it later). Until negotiation webrtcbin holds the queue's
+   * thread in a blocking probe on this pad; releasing the pad takes it out
+   * of webrtcbin, so the branch going to NULL no longer flushes it, the
+   * thread is never woken and the main thread waits for it forever while
+   * stopping the queue. webrtcbin releases its request pads itself when
+   * it is disposed, in NULL. */
+  g_clear_object (&self->webrtc_sink);
   g_clear_object (&self->queue_src);
   g_clear_object (&self->webrtc);
   g_clear_object (&self->branch);

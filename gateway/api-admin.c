@@ -155,8 +155,10 @@ wr_api_users_update (WrGateway *gw, WrApiCall *call)
 
   if (!body)
     return;
-  has_disabled = json_object_has_member (body, "disabled");
-  has_totp = json_object_has_member (body, "totp_enabled");
+  has_disabled = json_object_has_member (body, "disabled")
+      && !json_object_get_null_member (body, "disabled");
+  has_totp = json_object_has_member (body, "totp_enabled")
+      && !json_object_get_null_member (body, "totp_enabled");
   if (!wr_api_get_string (call, body, "password", FALSE, 1024, &password)
       || !wr_api_get_string (call, body, "display_name", FALSE, 128, &display)
       || !wr_api_get_bool (call, body, "disabled", &disabled)
@@ -180,6 +182,11 @@ wr_api_users_update (WrGateway *gw, WrApiCall *call)
     return;
   }
 
+  if (display && !wr_store_user_set_display_name (gw->store, user->id,
+          display, &error)) {
+    wr_api_store_error (call, error);
+    return;
+  }
   if (password) {
     g_autofree char *hash = wr_auth_hash_password (password, &error);
     if (!hash || !wr_store_user_set_password (gw->store, user->id, hash,
@@ -187,11 +194,6 @@ wr_api_users_update (WrGateway *gw, WrApiCall *call)
       wr_api_store_error (call, error);
       return;
     }
-  }
-  if (display && !wr_store_user_set_display_name (gw->store, user->id,
-          display, &error)) {
-    wr_api_store_error (call, error);
-    return;
   }
   if (has_disabled && !wr_store_user_set_disabled (gw->store, user->id,
           disabled, &error)) {
@@ -429,7 +431,8 @@ wr_api_groups_update (WrGateway *gw, WrApiCall *call)
 
   if (!body)
     return;
-  if (!json_object_has_member (body, "require_reason")) {
+  if (!json_object_has_member (body, "require_reason")
+      || json_object_get_null_member (body, "require_reason")) {
     wr_api_call_error (call, 400, "bad_request",
         "field 'require_reason' is required");
     return;

@@ -199,7 +199,9 @@ wr_api_get_string_array (WrApiCall *call, JsonObject *body,
     JsonNode *e = json_array_get_element (array, i);
     if (!JSON_NODE_HOLDS_VALUE (e)
         || json_node_get_value_type (e) != G_TYPE_STRING
-        || strlen (json_node_get_string (e)) > 128) {
+        || strlen (json_node_get_string (e)) > 128
+        || !*json_node_get_string (e)
+        || strpbrk (json_node_get_string (e), " \t\r\n,")) {
       g_free (items);
       return bad_field (call, field, "must be an array of short strings");
     }

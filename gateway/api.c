@@ -129,7 +129,7 @@ route_matches (const char *pattern, const char *path, char **arg)
     if (g_str_equal (p[i], "*")) {
       if (!*s[i])
         return FALSE;
-      found = g_uri_unescape_string (s[i], "/");
+      found = g_uri_unescape_string (s[i], NULL);
       if (!found || !*found || !g_utf8_validate (found, -1, NULL))
         return FALSE;
     } else if (!g_str_equal (p[i], s[i])) {
@@ -237,7 +237,8 @@ run_in_worker (GTask *task, gpointer source, gpointer data,
   WrApiCall *call = p->call;
   const ApiRoute *route = p->route;
 
-  if (route->cookie && (!call->csrf_header || !call->same_origin)) {
+  if (route->cookie && call->refresh_cookie
+      && (!call->csrf_header || !call->same_origin)) {
     wr_api_call_error (call, 403, "csrf",
         "this request needs the X-Requested-With: webremote header and "
         "must come from this site");

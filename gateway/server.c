@@ -61,6 +61,10 @@ early_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
   SoupMessageHeaders *h = soup_server_message_get_request_headers (msg);
   goffset length = soup_message_headers_get_content_length (h);
 
+  if (soup_message_headers_get_encoding (h) == SOUP_ENCODING_CHUNKED
+      || length > WR_HTTP_MAX_BODY)
+    soup_message_body_set_accumulate (
+        soup_server_message_get_request_body (msg), FALSE);
   if (soup_message_headers_get_encoding (h) == SOUP_ENCODING_CHUNKED) {
     refuse (msg, SOUP_STATUS_LENGTH_REQUIRED, "length_required",
         "send a Content-Length");
@@ -170,7 +174,7 @@ wr_server_new (WrGateway *gw, GTlsCertificate *cert)
     NULL, "/api/v1", "/healthz", "/ws", "/ws/client", "/ws/agent"
   };
   SoupServer *server = soup_server_new ("tls-certificate", cert,
-      "server-header", "webremote", NULL);
+      "server-header", "webremote", "raw-paths", TRUE, NULL);
 
   /* libsoup keeps one handler record per path and runs the early callback
    * of the most specific one only, so each path needs it. */

@@ -31,6 +31,7 @@ wr_session_free (WrSession *s)
   g_free (s->user);
   g_free (s->agent_id);
   g_free (s->display);
+  g_free (s->reason);
   g_strfreev (s->scopes);
   g_clear_object (&s->client);
   g_clear_object (&s->agent);

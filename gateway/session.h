@@ -14,6 +14,7 @@ typedef struct {
   char *user;
   char *agent_id;
   char *display;
+  char *reason;
   GStrv scopes;
   WrConnection *client; /* the viewer's signaling connection */
   WrConnection *agent;  /* the agent connection the session runs on */

@@ -313,6 +313,7 @@ client_session_request (WrSignaling *self, WrConnection *conn,
         "cannot open a session now", ref);
     return;
   }
+  s->reason = g_strdup (reason);
   g_hash_table_insert (self->sessions, s->sid, s);
   g_message ("session %s: %s opened %s display %s with %s", s->sid, s->user,
       s->agent_id, s->display, scope_text);
@@ -795,6 +796,11 @@ wr_signaling_sessions_to_json (WrSignaling *self, const char *user)
     add_string (b, "agent", s->agent_id);
     add_string (b, "display", s->display);
     add_strv (b, "scopes", (const char *const *) s->scopes);
+    json_builder_set_member_name (b, "reason");
+    if (s->reason)
+      json_builder_add_string_value (b, s->reason);
+    else
+      json_builder_add_null_value (b);
     json_builder_set_member_name (b, "started_at");
     json_builder_add_int_value (b, s->created);
     json_builder_set_member_name (b, "grant_expires_at");

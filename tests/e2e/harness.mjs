@@ -288,8 +288,13 @@ export function randomSecret() {
   return randomBytes(24).toString('hex');
 }
 
-/** The gateway on a free loopback port with a fresh state directory. */
-export async function startGateway({ stateDir, tokenFile, password, logName = 'gateway' }) {
+/**
+ * The gateway on a free loopback port with a fresh state directory.
+ * `config` (optional): the text of a gateway keyfile, or a function of the
+ * chosen port returning it (an [oidc] redirect-uri names the port); it is
+ * written next to the state directory and passed with --config.
+ */
+export async function startGateway({ stateDir, tokenFile, password, logName = 'gateway', config }) {
   const env = { WEBREMOTE_ADMIN_PASSWORD: password };
   const fingerprint = (
     await run(GATEWAY_BIN, ['--print-fingerprint', '--state-dir', stateDir], { env, timeout: 20000 })
@@ -305,11 +310,18 @@ export async function startGateway({ stateDir, tokenFile, password, logName = 'g
     throw new Error(`--print-grant-key printed ${JSON.stringify(grantKey)}`);
   }
   const port = await freePort();
+  const configArgs = [];
+  if (config !== undefined) {
+    const configFile = `${stateDir.replace(/\/+$/, '')}.conf`;
+    await fsp.writeFile(configFile, typeof config === 'function' ? config(port) : config, { mode: 0o600 });
+    configArgs.push('--config', configFile);
+  }
   let listening = null;
   const child = startProcess(
     logName,
     GATEWAY_BIN,
     [
+      ...configArgs,
       '--listen', '127.0.0.1',
       '--port', String(port),
       '--state-dir', stateDir,
@@ -347,4 +359,41 @@ export async function startAgent({ base, fingerprint, grantKey, display, tokenFi
     '--token-file', tokenFile,
   ], { env: { DISPLAY: display } });
   return child;
+}
+
+export const OIDC_DIR = path.join(SOURCE_ROOT, 'tests', 'oidc');
+
+/**
+ * The test OpenID provider (tests/oidc/provider.mjs) on a free loopback
+ * port. Resolves to { child, issuer, port } once it printed its ready line.
+ */
+export async function startOidcProvider({ clientId, clientSecret, redirectUri, logName = 'oidc-provider' }) {
+  let ready = null;
+  const child = startProcess(
+    logName,
+    process.execPath,
+    [
+      path.join(OIDC_DIR, 'provider.mjs'),
+      '--port', '0',
+      '--client-id', clientId,
+      '--client-secret', clientSecret,
+      '--redirect-uri', redirectUri,
+    ],
+    {
+      onLine: (line) => {
+        try {
+          const j = JSON.parse(line);
+          if (j.issuer && j.port) ready = j;
+        } catch {
+          // not the ready line
+        }
+      },
+    },
+  );
+  await waitFor('the OpenID provider to be ready', async () => {
+    if (child.wrExit) throw new Fatal(`OpenID provider exited: ${tail(child.wrLog, 20)}`);
+    return ready;
+  }, { timeout: 20000 });
+  log(`OpenID provider ready at ${ready.issuer}`);
+  return { child, issuer: ready.issuer, port: ready.port };
 }

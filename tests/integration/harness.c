@@ -452,6 +452,8 @@ wr_harness_free (WrHarness *h)
   g_free (h->agent_config);
   g_free (h->agent_extra_config);
   g_free (h->token);
+  g_free (h->store_url);
+  g_free (h->gateway_extra_config);
   g_free (h);
 }
 
@@ -610,6 +612,14 @@ wr_harness_start_gateway (WrHarness *h, GError **error)
         "no gateway binary at %s", h->gateway_path);
     return FALSE;
   }
+  if (h->store_url || h->gateway_extra_config) {
+    g_autofree char *conf = g_strdup_printf ("%s%s%s%s",
+        h->store_url ? "[store]\nurl=" : "",
+        h->store_url ? h->store_url : "", h->store_url ? "\n" : "",
+        h->gateway_extra_config ? h->gateway_extra_config : "");
+    if (!g_file_set_contents (h->gateway_config, conf, -1, error))
+      return FALSE;
+  }
   if (!h->fingerprint && !load_fingerprint (h, error))
     return FALSE;
   if (!h->grant_key && !load_grant_key (h, error))
@@ -650,8 +660,8 @@ wr_harness_kill_gateway (WrHarness *h)
   g_clear_object (&h->http);
 }
 
-gboolean
-wr_harness_start_agent (WrHarness *h, GError **error)
+static WrChild *
+spawn_agent (WrHarness *h, const char *id, const char *name, GError **error)
 {
   g_autoptr (GString) conf = g_string_new (NULL);
   g_auto (GStrv) env = NULL;
@@ -659,7 +669,7 @@ wr_harness_start_agent (WrHarness *h, GError **error)
   if (!g_file_test (h->agent_path, G_FILE_TEST_IS_EXECUTABLE)) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
         "no agent binary at %s", h->agent_path);
-    return FALSE;
+    return NULL;
   }
   /* A short reconnect ceiling: the gateway restart test expects the agent
    * back within 5 s. */
@@ -667,19 +677,37 @@ wr_harness_start_agent (WrHarness *h, GError **error)
   if (h->agent_extra_config)
     g_string_append (conf, h->agent_extra_config);
   if (!g_file_set_contents (h->agent_config, conf->str, -1, error))
-    return FALSE;
+    return NULL;
 
   env = child_environ (h);
   {
     const char *argv[] = { h->agent_path, "--config", h->agent_config,
       "--gateway", h->base_url, "--fingerprint", h->fingerprint,
       "--display", h->display, "--ice-address", "127.0.0.1",
-      "--id", h->agent_id, "--name", "integration test agent",
+      "--id", id, "--name", name,
       "--token-file", h->agent_token_file, "--grant-key", h->grant_key,
       NULL };
-    h->agent = child_spawn ("agent", argv, env, FALSE, -1, error);
+    return child_spawn ("agent", argv, env, FALSE, -1, error);
   }
+}
+
+gboolean
+wr_harness_start_agent (WrHarness *h, GError **error)
+{
+  h->agent = spawn_agent (h, h->agent_id, "integration test agent", error);
   return h->agent != NULL;
+}
+
+gboolean
+wr_harness_start_extra_agent (WrHarness *h, const char *id,
+    const char *name, GError **error)
+{
+  WrChild *c = spawn_agent (h, id, name, error);
+
+  if (!c)
+    return FALSE;
+  g_ptr_array_add (h->clients, c);
+  return TRUE;
 }
 
 gboolean
@@ -783,17 +811,24 @@ wr_http_response_free (WrHttpResponse *response)
   g_free (response->body);
   if (response->json)
     json_node_unref (response->json);
+  g_strfreev (response->set_cookies);
+  g_free (response->content_type);
   g_free (response);
 }
 
 WrHttpResponse *
-wr_harness_http (WrHarness *h, const char *method, const char *path,
-    const char *token, const char *json_body, GError **error)
+wr_harness_request (WrHarness *h, const char *method, const char *path,
+    const char *token, const char *content_type, GBytes *body,
+    const char *const *headers, GError **error)
 {
   g_autofree char *url = g_strconcat (h->base_url, path, NULL);
   g_autoptr (SoupMessage) msg = NULL;
-  g_autoptr (GBytes) body = NULL;
+  g_autoptr (GBytes) answer = NULL;
   g_autoptr (JsonParser) parser = json_parser_new ();
+  g_autoptr (GStrvBuilder) cookies = g_strv_builder_new ();
+  SoupMessageHeaders *req_headers;
+  SoupMessageHeadersIter iter;
+  const char *name, *value;
   WrHttpResponse *response;
   gsize len = 0;
   const char *data;
@@ -810,26 +845,183 @@ wr_harness_http (WrHarness *h, const char *method, const char *path,
     return NULL;
   }
   wr_message_pin_certificate (msg, h->fingerprint);
+  req_headers = soup_message_get_request_headers (msg);
   if (token) {
     g_autofree char *auth = g_strdup_printf ("Bearer %s", token);
-    soup_message_headers_replace (soup_message_get_request_headers (msg),
-        "Authorization", auth);
+    soup_message_headers_replace (req_headers, "Authorization", auth);
   }
-  if (json_body) {
-    g_autoptr (GBytes) req = g_bytes_new (json_body, strlen (json_body));
-    soup_message_set_request_body_from_bytes (msg, "application/json", req);
-  }
-  body = soup_session_send_and_read (h->http, msg, NULL, error);
-  if (!body)
+  for (const char *const *hd = headers; hd && hd[0] && hd[1]; hd += 2)
+    soup_message_headers_replace (req_headers, hd[0], hd[1]);
+  if (body)
+    soup_message_set_request_body_from_bytes (msg,
+        content_type ? content_type : "application/json", body);
+  answer = soup_session_send_and_read (h->http, msg, NULL, error);
+  if (!answer)
     return NULL;
 
   response = g_new0 (WrHttpResponse, 1);
   response->status = soup_message_get_status (msg);
-  data = g_bytes_get_data (body, &len);
+  data = g_bytes_get_data (answer, &len);
   response->body = g_strndup (data ? data : "", len);
   if (len > 0 && json_parser_load_from_data (parser, response->body, -1, NULL))
     response->json = json_node_ref (json_parser_get_root (parser));
+  soup_message_headers_iter_init (&iter,
+      soup_message_get_response_headers (msg));
+  while (soup_message_headers_iter_next (&iter, &name, &value))
+    if (g_ascii_strcasecmp (name, "Set-Cookie") == 0)
+      g_strv_builder_add (cookies, value);
+  response->set_cookies = g_strv_builder_end (cookies);
+  response->content_type = g_strdup (soup_message_headers_get_content_type (
+          soup_message_get_response_headers (msg), NULL));
   return response;
+}
+
+WrHttpResponse *
+wr_harness_http (WrHarness *h, const char *method, const char *path,
+    const char *token, const char *json_body, GError **error)
+{
+  g_autoptr (GBytes) body = json_body
+      ? g_bytes_new (json_body, strlen (json_body)) : NULL;
+
+  return wr_harness_request (h, method, path, token, NULL, body, NULL,
+      error);
+}
+
+const char *
+wr_http_response_get_code (WrHttpResponse *response)
+{
+  JsonObject *o;
+  JsonNode *code;
+
+  if (!response || !response->json || !JSON_NODE_HOLDS_OBJECT (response->json))
+    return NULL;
+  o = json_node_get_object (response->json);
+  code = json_object_get_member (o, "code");
+  if (!code || !JSON_NODE_HOLDS_VALUE (code)
+      || json_node_get_value_type (code) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (code);
+}
+
+char *
+wr_http_response_get_cookie (WrHttpResponse *response, const char *name,
+    char **header)
+{
+  gsize name_len = strlen (name);
+
+  for (char **c = response->set_cookies; c && *c; c++) {
+    const char *v = *c;
+    const char *end;
+
+    while (*v == ' ')
+      v++;
+    if (strncmp (v, name, name_len) != 0 || v[name_len] != '=')
+      continue;
+    v += name_len + 1;
+    end = strchr (v, ';');
+    if (header)
+      *header = g_strdup (*c);
+    return end ? g_strndup (v, (gsize) (end - v)) : g_strdup (v);
+  }
+  return NULL;
+}
+
+static gboolean
+on_raw_accept_certificate (GTlsConnection *conn, GTlsCertificate *cert,
+    GTlsCertificateFlags errors, gpointer user_data)
+{
+  g_autofree char *actual = wr_certificate_fingerprint (cert);
+
+  return actual && g_strcmp0 (actual, user_data) == 0;
+}
+
+static void
+on_raw_event (GSocketClient *client, GSocketClientEvent event,
+    GSocketConnectable *connectable, GIOStream *connection,
+    gpointer user_data)
+{
+  if (event == G_SOCKET_CLIENT_TLS_HANDSHAKING)
+    g_signal_connect (connection, "accept-certificate",
+        G_CALLBACK (on_raw_accept_certificate), user_data);
+}
+
+char *
+wr_harness_raw_request (WrHarness *h, const char *request, guint timeout_ms,
+    guint *status, GError **error)
+{
+  g_autoptr (GSocketClient) client = g_socket_client_new ();
+  g_autoptr (GSocketConnection) conn = NULL;
+  g_autoptr (GDataInputStream) in = NULL;
+  g_autofree char *status_line = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr (GError) write_error = NULL;
+  g_autoptr (GError) read_error = NULL;
+  gsize content_length = 0;
+  gsize got = 0;
+
+  g_socket_client_set_tls (client, TRUE);
+  g_socket_client_set_timeout (client, (timeout_ms + 999) / 1000);
+  g_signal_connect (client, "event", G_CALLBACK (on_raw_event),
+      h->fingerprint);
+  conn = g_socket_client_connect_to_host (client, "127.0.0.1", h->port, NULL,
+      error);
+  if (!conn)
+    return NULL;
+  /* A server may answer and close before it has read everything (a
+   * refused body): then the write fails, and the answer is still there to
+   * read. */
+  g_output_stream_write_all (g_io_stream_get_output_stream (
+          G_IO_STREAM (conn)), request, strlen (request), NULL, NULL,
+      &write_error);
+
+  in = g_data_input_stream_new (g_io_stream_get_input_stream (
+          G_IO_STREAM (conn)));
+  g_data_input_stream_set_newline_type (in, G_DATA_STREAM_NEWLINE_TYPE_CR_LF);
+  status_line = g_data_input_stream_read_line (in, NULL, NULL, &read_error);
+  if (!status_line) {
+    if (write_error)
+      g_propagate_error (error, g_steal_pointer (&write_error));
+    else if (read_error)
+      g_propagate_error (error, g_steal_pointer (&read_error));
+    else
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+          "the connection closed without an answer");
+    return NULL;
+  }
+  if (!g_str_has_prefix (status_line, "HTTP/1.") || strlen (status_line) < 12) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "not an HTTP status line: %s", status_line);
+    return NULL;
+  }
+  *status = (guint) g_ascii_strtoull (status_line + 9, NULL, 10);
+  for (;;) {
+    g_autofree char *line = g_data_input_stream_read_line (in, NULL, NULL,
+        &read_error);
+    if (!line) {
+      if (read_error)
+        g_propagate_error (error, g_steal_pointer (&read_error));
+      else
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_CLOSED,
+            "the connection closed in the middle of the answer");
+      return NULL;
+    }
+    if (!*line)
+      break;
+    if (g_ascii_strncasecmp (line, "Content-Length:", 15) == 0)
+      content_length = g_ascii_strtoull (line + 15, NULL, 10);
+  }
+  if (content_length > 1024 * 1024) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+        "Content-Length %" G_GSIZE_FORMAT " is too large", content_length);
+    return NULL;
+  }
+  body = g_malloc0 (content_length + 1);
+  if (content_length > 0
+      && !g_input_stream_read_all (G_INPUT_STREAM (in), body, content_length,
+          &got, NULL, error))
+    return NULL;
+  g_io_stream_close (G_IO_STREAM (conn), NULL, NULL);
+  return g_steal_pointer (&body);
 }
 
 gboolean

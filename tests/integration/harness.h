@@ -59,12 +59,19 @@ typedef struct {
   char *token;                /* admin access token after wr_harness_login() */
 
   gpointer x_display;         /* Display *, opened on first use */
+
+  /* gateway configuration, read by wr_harness_start_gateway() */
+  char *store_url;            /* [store] url (nullable: SQLite in state_dir) */
+  char *gateway_extra_config; /* appended to the gateway's keyfile
+                               * (nullable), e.g. "[auth]\nlockout-...=3\n" */
 } WrHarness;
 
 typedef struct {
   guint status;
   char *body;                 /* NUL-terminated copy of the body */
   JsonNode *json;             /* (nullable): the body when it is JSON */
+  char **set_cookies;         /* every Set-Cookie header value (never NULL) */
+  char *content_type;         /* (nullable): the Content-Type media type */
 } WrHttpResponse;
 
 void wr_http_response_free (WrHttpResponse *response);
@@ -136,6 +143,53 @@ GPid wr_harness_xvfb_pid (WrHarness *h);
 WrHttpResponse *wr_harness_http (WrHarness *h, const char *method,
     const char *path, const char *token, const char *json_body,
     GError **error);
+
+/**
+ * wr_harness_request:
+ * @token: (nullable): sent as `Authorization: Bearer TOKEN`
+ * @content_type: (nullable): of @body, default application/json
+ * @body: (nullable): the request body, sent as is (any bytes)
+ * @headers: (nullable): extra request headers, a NULL-terminated list of
+ *   name, value, name, value...
+ * Like wr_harness_http() with full control of the body and the headers;
+ * the response keeps its Set-Cookie headers. Sends no cookie unless
+ * @headers has a Cookie header (the session has no cookie jar).
+ */
+WrHttpResponse *wr_harness_request (WrHarness *h, const char *method,
+    const char *path, const char *token, const char *content_type,
+    GBytes *body, const char *const *headers, GError **error);
+
+/* The "code" member of a JSON error body, or %NULL. */
+const char *wr_http_response_get_code (WrHttpResponse *response);
+
+/**
+ * wr_http_response_get_cookie:
+ * @header: (out) (optional) (transfer full): the whole Set-Cookie value
+ * Returns: (transfer full) (nullable): the value the response sets for the
+ * cookie @name (possibly empty, when it clears it), %NULL when it sets none.
+ */
+char *wr_http_response_get_cookie (WrHttpResponse *response,
+    const char *name, char **header);
+
+/**
+ * wr_harness_raw_request:
+ * @request: the bytes to write: request line, headers, blank line and
+ *   whatever body
+ * @status: (out): the response's status code
+ * Writes @request on a new TLS connection to the gateway (certificate
+ * pinned), reads one response (head, then Content-Length bytes of body)
+ * within @timeout_ms, and closes. A write that fails because the gateway
+ * answered and closed early is not an error when the answer can be read. For requests libsoup would not send, or
+ * not send that way (a Content-Length with no body behind it).
+ * Returns: (transfer full) (nullable): the response body.
+ */
+char *wr_harness_raw_request (WrHarness *h, const char *request,
+    guint timeout_ms, guint *status, GError **error);
+
+/* Starts one more agent with id @id on h->display (killed by
+ * wr_harness_free()); it does not wait until it is online. */
+gboolean wr_harness_start_extra_agent (WrHarness *h, const char *id,
+    const char *name, GError **error);
 
 /* POST /api/v1/login as admin; sets h->token. */
 gboolean wr_harness_login (WrHarness *h, GError **error);
