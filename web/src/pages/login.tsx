@@ -2,6 +2,7 @@ import { useState } from 'preact/hooks';
 import { ApiError, getSsoStatus, login, type SecondFactor } from '../api';
 import { Logo } from '../ui/basics';
 import { Alert } from '../ui/alert';
+import { TextField } from '../ui/text-field';
 import { takeLoginNotice } from '../login-notice';
 import { SecondFactorStep } from './login-second-factor';
 
@@ -93,28 +94,24 @@ export function LoginPage({ onSignedIn, error: routeError }: { onSignedIn: () =>
             <h1 id="login-title">Sign in</h1>
             <p class="muted login-lead">Remote access to your machines, in the browser.</p>
             {notice && <Alert kind="success">{notice}</Alert>}
-            <label class="field">
-              <span>Username</span>
-              <input
-                name="username"
-                autocomplete="username"
-                autoFocus
-                required
-                value={username}
-                onInput={(e) => setUsername(e.currentTarget.value)}
-              />
-            </label>
-            <label class="field">
-              <span>Password</span>
-              <input
-                name="password"
-                type="password"
-                autocomplete="current-password"
-                required
-                value={password}
-                onInput={(e) => setPassword(e.currentTarget.value)}
-              />
-            </label>
+            <TextField
+              label="Username"
+              name="username"
+              autocomplete="username"
+              autoFocus
+              required
+              value={username}
+              onValue={setUsername}
+            />
+            <TextField
+              label="Password"
+              name="password"
+              type="password"
+              autocomplete="current-password"
+              required
+              value={password}
+              onValue={setPassword}
+            />
             {error && <Alert testId="login-error">{error}</Alert>}
             <button class="btn btn-primary btn-block" type="submit" disabled={busy || !username || !password}>
               {busy ? 'Signing in…' : 'Sign in'}

@@ -1,8 +1,6 @@
 import type { ComponentChildren } from 'preact';
-import { useState } from 'preact/hooks';
-import { errorMessage } from '../api';
-import { Alert } from './alert';
-import { Modal } from './modal';
+import { FormDialog } from './form-dialog';
+import { NO_CHECK, useFormSubmit } from './use-form-submit';
 
 /** "Are you sure?" for destructive actions; shows the failure if it fails. */
 export function ConfirmDialog({
@@ -20,38 +18,13 @@ export function ConfirmDialog({
   onClose: () => void;
   danger?: boolean;
 }) {
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const confirm = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      await onConfirm();
-      onClose();
-    } catch (err) {
-      setError(errorMessage(err));
-      setBusy(false);
-    }
-  };
+  const form = useFormSubmit(NO_CHECK, async () => {
+    await onConfirm();
+    onClose();
+  });
   return (
-    <Modal
-      title={title}
-      onClose={onClose}
-      onSubmit={confirm}
-      testId="confirm-dialog"
-      actions={
-        <>
-          <button type="button" class="btn btn-secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class={'btn ' + (danger ? 'btn-danger' : 'btn-primary')} disabled={busy}>
-            {confirmLabel}
-          </button>
-        </>
-      }
-    >
+    <FormDialog title={title} submitLabel={confirmLabel} form={form} onClose={onClose} testId="confirm-dialog" danger={danger}>
       <div class="confirm-text">{children}</div>
-      {error && <Alert>{error}</Alert>}
-    </Modal>
+    </FormDialog>
   );
 }

@@ -1,9 +1,9 @@
 import { useState } from 'preact/hooks';
-import { createToken, errorMessage, type NewApiToken } from '../../api';
+import { createToken, type NewApiToken } from '../../api';
 import { AGENT_PERMISSIONS } from '../../permissions';
-import { Alert } from '../../ui/alert';
-import { Modal } from '../../ui/modal';
+import { FormDialog } from '../../ui/form-dialog';
 import { PermissionCheckboxes } from '../../ui/permission-checkboxes';
+import { useFormSubmit } from '../../ui/use-form-submit';
 
 const DAY = 86400;
 const EXPIRY: { label: string; seconds: number }[] = [
@@ -27,43 +27,19 @@ export function NewTokenDialog({
   const [name, setName] = useState('');
   const [scopes, setScopes] = useState<string[]>(['view']);
   const [expiry, setExpiry] = useState(30 * DAY);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
   const allowed = [...AGENT_PERMISSIONS.map((p) => p.name), ...permissions];
 
-  const submit = async () => {
-    setError(null);
-    if (!/^[A-Za-z0-9._-]{1,64}$/.test(name.trim())) {
-      return setError('Name the token with 1 to 64 letters, digits, dots, dashes or underscores.');
-    }
-    if (scopes.length === 0) return setError('Choose at least one scope.');
-    setBusy(true);
-    try {
-      onCreated(await createToken(name.trim(), scopes, expiry));
-    } catch (err) {
-      setError(errorMessage(err, 'Cannot create the token.'));
-      setBusy(false);
-    }
-  };
+  const form = useFormSubmit(
+    () => {
+      if (!/^[A-Za-z0-9._-]{1,64}$/.test(name.trim())) return 'Name the token with 1 to 64 letters, digits, dots, dashes or underscores.';
+      if (scopes.length === 0) return 'Choose at least one scope.';
+    },
+    async () => onCreated(await createToken(name.trim(), scopes, expiry)),
+    'Cannot create the token.',
+  );
 
   return (
-    <Modal
-      title="New API token"
-      onClose={onClose}
-      onSubmit={submit}
-      wide
-      testId="token-dialog"
-      actions={
-        <>
-          <button type="button" class="btn btn-secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="btn btn-primary" disabled={busy}>
-            Create token
-          </button>
-        </>
-      }
-    >
+    <FormDialog title="New API token" submitLabel="Create token" form={form} onClose={onClose} wide testId="token-dialog">
       <div class="form-row">
         <label class="field grow">
           <span>Name</span>
@@ -92,7 +68,6 @@ export function NewTokenDialog({
         <PermissionCheckboxes selected={scopes} onChange={setScopes} allowed={allowed} />
         <span class="field-hint">A token can never do more than you can.</span>
       </div>
-      {error && <Alert>{error}</Alert>}
-    </Modal>
+    </FormDialog>
   );
 }

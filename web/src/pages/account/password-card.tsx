@@ -1,36 +1,31 @@
 import { useState } from 'preact/hooks';
-import { changePassword, errorMessage, forgetSession } from '../../api';
+import { changePassword, forgetSession } from '../../api';
 import { Alert } from '../../ui/alert';
+import { MIN_PASSWORD, TextField } from '../../ui/text-field';
+import { useFormSubmit } from '../../ui/use-form-submit';
 import { setLoginNotice } from '../../login-notice';
 import { navigate } from '../../router';
-
-const MIN_LENGTH = 8;
 
 export function PasswordCard() {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [confirm, setConfirm] = useState('');
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
 
-  const submit = async (e: Event) => {
-    e.preventDefault();
-    setError(null);
-    if (next.length < MIN_LENGTH) return setError(`The new password needs at least ${MIN_LENGTH} characters.`);
-    if (next !== confirm) return setError('The two new passwords differ.');
-    if (next === current) return setError('The new password is the same as the current one.');
-    setBusy(true);
-    try {
+  const form = useFormSubmit(
+    () => {
+      if (next.length < MIN_PASSWORD) return `The new password needs at least ${MIN_PASSWORD} characters.`;
+      if (next !== confirm) return 'The two new passwords differ.';
+      if (next === current) return 'The new password is the same as the current one.';
+    },
+    async () => {
       await changePassword(current, next);
       // The gateway revoked every session of this user, this one included.
       forgetSession();
       setLoginNotice('Password changed. Sign in with your new password.');
       navigate({ name: 'login' });
-    } catch (err) {
-      setError(errorMessage(err, 'Cannot change the password.'));
-      setBusy(false);
-    }
-  };
+    },
+    'Cannot change the password.',
+  );
 
   return (
     <section class="card" aria-labelledby="password-title">
@@ -38,40 +33,34 @@ export function PasswordCard() {
         <h2 id="password-title">Password</h2>
         <p class="muted">Changing it signs you out everywhere, this browser included.</p>
       </div>
-      <form class="form-grid" onSubmit={submit} noValidate>
-        <label class="field">
-          <span>Current password</span>
-          <input
-            type="password"
-            name="current-password"
-            autocomplete="current-password"
-            value={current}
-            onInput={(e) => setCurrent(e.currentTarget.value)}
-          />
-        </label>
-        <label class="field">
-          <span>New password</span>
-          <input
-            type="password"
-            name="new-password"
-            autocomplete="new-password"
-            value={next}
-            onInput={(e) => setNext(e.currentTarget.value)}
-          />
-        </label>
-        <label class="field">
-          <span>Repeat the new password</span>
-          <input
-            type="password"
-            name="confirm-password"
-            autocomplete="new-password"
-            value={confirm}
-            onInput={(e) => setConfirm(e.currentTarget.value)}
-          />
-        </label>
-        {error && <Alert>{error}</Alert>}
+      <form
+        class="form-grid"
+        onSubmit={(e) => {
+          e.preventDefault();
+          form.submit();
+        }}
+        noValidate
+      >
+        <TextField
+          label="Current password"
+          type="password"
+          name="current-password"
+          autocomplete="current-password"
+          value={current}
+          onValue={setCurrent}
+        />
+        <TextField label="New password" type="password" name="new-password" autocomplete="new-password" value={next} onValue={setNext} />
+        <TextField
+          label="Repeat the new password"
+          type="password"
+          name="confirm-password"
+          autocomplete="new-password"
+          value={confirm}
+          onValue={setConfirm}
+        />
+        {form.error && <Alert>{form.error}</Alert>}
         <div class="form-actions">
-          <button type="submit" class="btn btn-primary" disabled={busy || !current || !next || !confirm}>
+          <button type="submit" class="btn btn-primary" disabled={form.busy || !current || !next || !confirm}>
             Change password
           </button>
         </div>

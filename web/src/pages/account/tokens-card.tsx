@@ -3,7 +3,9 @@ import { listTokens, revokeToken, type ApiToken, type NewApiToken } from '../../
 import { formatDate } from '../../ui/basics';
 import { Alert } from '../../ui/alert';
 import { ConfirmDialog } from '../../ui/confirm-dialog';
-import { CopyButton } from '../../ui/copy-button';
+import { DataTable } from '../../ui/data-table';
+import { RowButton } from '../../ui/row-button';
+import { SecretRow } from '../../ui/secret-row';
 import { PermissionChips } from '../../ui/permission-chips';
 import { useLoader } from '../../ui/use-loader';
 import { NewTokenDialog } from './new-token-dialog';
@@ -32,12 +34,7 @@ export function TokensCard({ permissions }: { permissions: string[] }) {
           <p>
             <strong>Token “{created.name}” created.</strong> Copy it now: it is not shown again.
           </p>
-          <div class="secret-row">
-            <code class="secret" data-testid="token-value">
-              {created.token}
-            </code>
-            <CopyButton text={created.token} />
-          </div>
+          <SecretRow text={created.token} testId="token-value" />
           <button type="button" class="btn btn-secondary btn-small" onClick={() => setCreated(null)}>
             Done
           </button>
@@ -46,39 +43,24 @@ export function TokensCard({ permissions }: { permissions: string[] }) {
       {tokens.error && <Alert>{tokens.error}</Alert>}
       {tokens.data && tokens.data.length === 0 && <p class="muted table-empty">No API tokens.</p>}
       {tokens.data && tokens.data.length > 0 && (
-        <table class="table">
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Scopes</th>
-              <th>Created</th>
-              <th>Expires</th>
-              <th class="col-actions">
-                <span class="sr-only">Actions</span>
-              </th>
+        <DataTable columns={['Name', 'Scopes', 'Created', 'Expires']} actions>
+          {tokens.data.map((t) => (
+            <tr key={t.name} data-token={t.name}>
+              <td class="mono">{t.name}</td>
+              <td>
+                <PermissionChips permissions={t.scopes ?? []} />
+              </td>
+              <td>{formatDate(t.created_at)}</td>
+              <td>
+                {formatDate(t.expires_at)}
+                {t.expires_at && t.expires_at < now && <span class="chip chip-danger">expired</span>}
+              </td>
+              <td class="col-actions">
+                <RowButton onClick={() => setRevoking(t)}>Revoke</RowButton>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {tokens.data.map((t) => (
-              <tr key={t.name} data-token={t.name}>
-                <td class="mono">{t.name}</td>
-                <td>
-                  <PermissionChips permissions={t.scopes ?? []} />
-                </td>
-                <td>{formatDate(t.created_at)}</td>
-                <td>
-                  {formatDate(t.expires_at)}
-                  {t.expires_at && t.expires_at < now && <span class="chip chip-danger">expired</span>}
-                </td>
-                <td class="col-actions">
-                  <button type="button" class="btn btn-secondary btn-small" onClick={() => setRevoking(t)}>
-                    Revoke
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
       {creating && (
         <NewTokenDialog

@@ -1,6 +1,7 @@
 import { useState } from 'preact/hooks';
 import { disableTotp, enableTotp, errorMessage, me, setupTotp, type TotpSetup } from '../../api';
 import { Alert } from '../../ui/alert';
+import { TextField } from '../../ui/text-field';
 import { TotpEnroll } from './totp-enroll';
 import { RecoveryCodes } from './recovery-codes';
 
@@ -73,17 +74,15 @@ export function TotpCard({ enabled }: { enabled: boolean }) {
       {state.step === 'codes' && <RecoveryCodes codes={state.codes} onDone={() => setState({ step: 'idle' })} />}
       {state.step === 'disable' && (
         <form class="form-grid" onSubmit={disable} noValidate>
-          <label class="field">
-            <span>Confirm with your password</span>
-            <input
-              type="password"
-              name="totp-disable-password"
-              autocomplete="current-password"
-              autoFocus
-              value={password}
-              onInput={(e) => setPassword(e.currentTarget.value)}
-            />
-          </label>
+          <TextField
+            label="Confirm with your password"
+            type="password"
+            name="totp-disable-password"
+            autocomplete="current-password"
+            autoFocus
+            value={password}
+            onValue={setPassword}
+          />
           <div class="form-actions">
             <button type="button" class="btn btn-secondary" onClick={() => setState({ step: 'idle' })}>
               Cancel

@@ -1,6 +1,6 @@
 import { useState } from 'preact/hooks';
 import type { TotpSetup } from '../../api';
-import { CopyButton } from '../../ui/copy-button';
+import { SecretRow } from '../../ui/secret-row';
 import { QrCode } from '../../ui/qr-code';
 
 /** Step 2 of the setup: scan (or type) the secret, confirm with a code. */
@@ -34,12 +34,7 @@ export function TotpEnroll({
           <li>Scan the QR code with your authenticator app.</li>
           <li>
             Or enter this key by hand:
-            <div class="secret-row">
-              <code class="secret" data-testid="totp-secret">
-                {setup.secret}
-              </code>
-              <CopyButton text={setup.secret} />
-            </div>
+            <SecretRow text={setup.secret} testId="totp-secret" />
             <details class="uri">
               <summary>Show the setup link</summary>
               <code class="secret secret-uri" data-testid="totp-uri">

@@ -1,10 +1,14 @@
 import { useState } from 'preact/hooks';
-import { createGrant, errorMessage, listGroups, listUsers, type Grant, type Role, type SubjectKind } from '../../api';
-import { Alert } from '../../ui/alert';
-import { Modal } from '../../ui/modal';
+import { createGrant, listGroups, listUsers, type Grant, type Role, type SubjectKind } from '../../api';
+import { FormDialog } from '../../ui/form-dialog';
+import { useFormSubmit } from '../../ui/use-form-submit';
 import { useLoader } from '../../ui/use-loader';
 
 const ALL = '';
+const KINDS: { kind: SubjectKind; label: string }[] = [
+  { kind: 'user', label: 'A user' },
+  { kind: 'oidc-group', label: 'An SSO group' },
+];
 
 export function GrantDialog({ roles, onClose, onCreated }: { roles: Role[]; onClose: () => void; onCreated: (g: Grant) => void }) {
   const users = useLoader(listUsers, 'the users');
@@ -13,69 +17,39 @@ export function GrantDialog({ roles, onClose, onCreated }: { roles: Role[]; onCl
   const [subject, setSubject] = useState('');
   const [role, setRole] = useState(roles.find((r) => r.name === 'viewer')?.name ?? roles[0]?.name ?? '');
   const [group, setGroup] = useState(ALL);
-  const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const s = subject.trim();
 
-  const submit = async () => {
-    setError(null);
-    const s = subject.trim();
-    if (!s) return setError(kind === 'user' ? 'Choose a user.' : 'Enter the SSO group name.');
-    if (!role) return setError('Choose a role.');
-    setBusy(true);
-    try {
+  const form = useFormSubmit(
+    () => {
+      if (!s) return kind === 'user' ? 'Choose a user.' : 'Enter the SSO group name.';
+      if (!role) return 'Choose a role.';
+    },
+    async () => {
       const created = await createGrant(kind, s, role, group === ALL ? null : group);
       onCreated(created ?? { id: '', subject_kind: kind, subject: s, role, group: group || null });
-    } catch (err) {
-      setError(errorMessage(err, 'Cannot create the grant.'));
-      setBusy(false);
-    }
-  };
+    },
+    'Cannot create the grant.',
+  );
 
   return (
-    <Modal
-      title="New grant"
-      onClose={onClose}
-      onSubmit={submit}
-      testId="grant-dialog"
-      actions={
-        <>
-          <button type="button" class="btn btn-secondary" onClick={onClose}>
-            Cancel
-          </button>
-          <button type="submit" class="btn btn-primary" disabled={busy}>
-            Create grant
-          </button>
-        </>
-      }
-    >
+    <FormDialog title="New grant" submitLabel="Create grant" form={form} onClose={onClose} testId="grant-dialog">
       <fieldset class="segmented">
         <legend>Give the role to</legend>
-        <label class={'segment' + (kind === 'user' ? ' segment-on' : '')}>
-          <input
-            type="radio"
-            name="grant-kind"
-            value="user"
-            checked={kind === 'user'}
-            onChange={() => {
-              setKind('user');
-              setSubject('');
-            }}
-          />
-          A user
-        </label>
-        <label class={'segment' + (kind === 'oidc-group' ? ' segment-on' : '')}>
-          <input
-            type="radio"
-            name="grant-kind"
-            value="oidc-group"
-            checked={kind === 'oidc-group'}
-            onChange={() => {
-              setKind('oidc-group');
-              setSubject('');
-            }}
-          />
-          An SSO group
-        </label>
+        {KINDS.map((k) => (
+          <label key={k.kind} class={'segment' + (kind === k.kind ? ' segment-on' : '')}>
+            <input
+              type="radio"
+              name="grant-kind"
+              value={k.kind}
+              checked={kind === k.kind}
+              onChange={() => {
+                setKind(k.kind);
+                setSubject('');
+              }}
+            />
+            {k.label}
+          </label>
+        ))}
       </fieldset>
       {kind === 'user' ? (
         <label class="field">
@@ -124,7 +98,6 @@ export function GrantDialog({ roles, onClose, onCreated }: { roles: Role[]; onCl
           ))}
         </select>
       </label>
-      {error && <Alert>{error}</Alert>}
-    </Modal>
+    </FormDialog>
   );
 }

@@ -1,14 +1,16 @@
-import { useState } from 'preact/hooks';
 import { deleteGrant, listGrants, listRoles, type Grant } from '../../api';
-import { Spinner } from '../../ui/basics';
-import { Alert } from '../../ui/alert';
 import { ConfirmDialog } from '../../ui/confirm-dialog';
+import { DataTable } from '../../ui/data-table';
+import { LoadState } from '../../ui/load-state';
+import { RowButton } from '../../ui/row-button';
 import { PermissionChips } from '../../ui/permission-chips';
 import { useLoader } from '../../ui/use-loader';
+import { NoticeAlert } from '../../ui/use-notice';
 import { SectionHead } from './section-head';
+import { useSection } from './use-section';
 import { GrantDialog } from './grant-dialog';
 
-type Pending = { kind: 'new' } | { kind: 'delete'; grant: Grant } | null;
+type Pending = { kind: 'new' } | { kind: 'delete'; grant: Grant };
 
 export const SUBJECT_KIND_LABEL: Record<string, string> = { user: 'User', 'oidc-group': 'SSO group' };
 
@@ -16,9 +18,7 @@ export const SUBJECT_KIND_LABEL: Record<string, string> = { user: 'User', 'oidc-
 export function GrantsSection() {
   const grants = useLoader(listGrants, 'the grants');
   const roles = useLoader(listRoles, 'the roles');
-  const [pending, setPending] = useState<Pending>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const close = () => setPending(null);
+  const { notice, pending, setPending, close, done } = useSection<Pending>(grants.reload);
   const permsOf = (role: string) => roles.data?.find((r) => r.name === role)?.permissions;
 
   const sorted = grants.data
@@ -31,64 +31,41 @@ export function GrantsSection() {
     <section class="card" data-testid="admin-grants">
       <SectionHead
         title="Grants"
-        action={
-          <button type="button" class="btn btn-primary" onClick={() => setPending({ kind: 'new' })} data-testid="grant-new">
-            New grant
-          </button>
-        }
+        create={{ label: 'New grant', testId: 'grant-new', onClick: () => setPending({ kind: 'new' }) }}
       >
         A grant gives a role to a user, or to everyone in an SSO group, on one group of machines or on all groups.
       </SectionHead>
-      {message && <Alert kind="success">{message}</Alert>}
-      {grants.error && <Alert>{grants.error}</Alert>}
-      {grants.loading && !grants.data && (
-        <div class="table-empty">
-          <Spinner /> Loading…
-        </div>
-      )}
+      <NoticeAlert notice={notice.notice} />
+      <LoadState loaded={grants} />
       {sorted && sorted.length === 0 && <p class="muted table-empty">No grants yet: only administrators can see machines.</p>}
       {sorted && sorted.length > 0 && (
-        <table class="table">
-          <thead>
-            <tr>
-              <th>Who</th>
-              <th>Role</th>
-              <th>On</th>
-              <th class="col-actions">
-                <span class="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {sorted.map((g) => {
-              const perms = permsOf(g.role);
-              return (
-                <tr key={String(g.id)} data-grant={String(g.id)}>
-                  <td class="nowrap">
-                    <span class={'chip ' + (g.subject_kind === 'user' ? 'chip-muted' : 'chip-info')}>
-                      {SUBJECT_KIND_LABEL[g.subject_kind] ?? g.subject_kind}
-                    </span>{' '}
-                    <span class="cell-title mono">{g.subject}</span>
-                  </td>
-                  <td>
-                    <div class="cell-title mono">{g.role}</div>
-                    {perms && (
-                      <div class="cell-sub">
-                        <PermissionChips permissions={perms} />
-                      </div>
-                    )}
-                  </td>
-                  <td>{g.group ? <span class="chip chip-group mono">{g.group}</span> : <em>all groups</em>}</td>
-                  <td class="col-actions">
-                    <button type="button" class="btn btn-danger-outline btn-small" onClick={() => setPending({ kind: 'delete', grant: g })}>
-                      Remove
-                    </button>
-                  </td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
+        <DataTable columns={['Who', 'Role', 'On']} actions>
+          {sorted.map((g) => {
+            const perms = permsOf(g.role);
+            return (
+              <tr key={String(g.id)} data-grant={String(g.id)}>
+                <td class="nowrap">
+                  <span class={'chip ' + (g.subject_kind === 'user' ? 'chip-muted' : 'chip-info')}>
+                    {SUBJECT_KIND_LABEL[g.subject_kind] ?? g.subject_kind}
+                  </span>{' '}
+                  <span class="cell-title mono">{g.subject}</span>
+                </td>
+                <td>
+                  <div class="cell-title mono">{g.role}</div>
+                  {perms && (
+                    <div class="cell-sub">
+                      <PermissionChips permissions={perms} />
+                    </div>
+                  )}
+                </td>
+                <td>{g.group ? <span class="chip chip-group mono">{g.group}</span> : <em>all groups</em>}</td>
+                <td class="col-actions">
+                  <RowButton danger onClick={() => setPending({ kind: 'delete', grant: g })}>Remove</RowButton>
+                </td>
+              </tr>
+            );
+          })}
+        </DataTable>
       )}
       {pending?.kind === 'new' && (
         <GrantDialog
@@ -96,8 +73,7 @@ export function GrantsSection() {
           onClose={close}
           onCreated={(g) => {
             close();
-            setMessage(`${g.subject} now has the role ${g.role} on ${g.group ?? 'all groups'}.`);
-            grants.reload();
+            done(`${g.subject} now has the role ${g.role} on ${g.group ?? 'all groups'}.`);
           }}
         />
       )}
@@ -108,8 +84,7 @@ export function GrantsSection() {
           onClose={close}
           onConfirm={async () => {
             await deleteGrant(pending.grant.id);
-            setMessage('Grant removed.');
-            await grants.reload();
+            await done('Grant removed.');
           }}
         >
           <strong>{pending.grant.subject}</strong> loses the role <strong>{pending.grant.role}</strong> on{' '}

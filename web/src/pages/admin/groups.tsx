@@ -1,94 +1,68 @@
-import { useState } from 'preact/hooks';
-import { deleteGroup, errorMessage, listGroups, setGroupRequireReason, type Group } from '../../api';
-import { Spinner } from '../../ui/basics';
-import { Alert } from '../../ui/alert';
+import { deleteGroup, listGroups, setGroupRequireReason, type Group } from '../../api';
 import { ConfirmDialog } from '../../ui/confirm-dialog';
+import { DataTable } from '../../ui/data-table';
+import { LoadState } from '../../ui/load-state';
+import { RowButton } from '../../ui/row-button';
 import { Switch } from '../../ui/switch';
 import { useLoader } from '../../ui/use-loader';
+import { NoticeAlert } from '../../ui/use-notice';
 import { SectionHead } from './section-head';
+import { useSection } from './use-section';
 import { NewGroupDialog } from './new-group-dialog';
 import { GroupAgents } from './group-agents';
 
-type Pending = { kind: 'new' } | { kind: 'delete'; group: Group } | null;
+type Pending = { kind: 'new' } | { kind: 'delete'; group: Group };
 
 /** Groups of machines, their session policy, and which machine is in which. */
 export function GroupsSection() {
   const groups = useLoader(listGroups, 'the groups');
-  const [pending, setPending] = useState<Pending>(null);
-  const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
-  const close = () => setPending(null);
+  const { notice, pending, setPending, close, done } = useSection<Pending>(groups.reload);
 
-  const toggleReason = async (g: Group) => {
-    setMessage(null);
-    try {
+  const toggleReason = (g: Group) =>
+    notice.run(async () => {
       await setGroupRequireReason(g.name, !g.require_reason);
       await groups.reload();
-    } catch (err) {
-      setMessage({ kind: 'error', text: errorMessage(err) });
-    }
-  };
+    });
 
   return (
     <>
       <section class="card" data-testid="admin-groups">
         <SectionHead
           title="Groups"
-          action={
-            <button type="button" class="btn btn-primary" onClick={() => setPending({ kind: 'new' })} data-testid="group-new">
-              New group
-            </button>
-          }
+          create={{ label: 'New group', testId: 'group-new', onClick: () => setPending({ kind: 'new' }) }}
         >
           Every machine is in one group; grants give access per group. A group can require a reason or ticket for each
           session.
         </SectionHead>
-        {message && <Alert kind={message.kind}>{message.text}</Alert>}
-        {groups.error && <Alert>{groups.error}</Alert>}
-        {groups.loading && !groups.data && (
-          <div class="table-empty">
-            <Spinner /> Loading…
-          </div>
-        )}
+        <NoticeAlert notice={notice.notice} />
+        <LoadState loaded={groups} />
         {groups.data && (
-          <table class="table">
-            <thead>
-              <tr>
-                <th>Group</th>
-                <th>Require a reason</th>
-                <th class="col-actions">
-                  <span class="sr-only">Actions</span>
-                </th>
+          <DataTable columns={['Group', 'Require a reason']} actions>
+            {groups.data.map((g) => (
+              <tr key={g.name} data-group={g.name}>
+                <td>
+                  <span class="cell-title mono">{g.name}</span>
+                  {g.name === 'default' && <span class="chip chip-muted">default</span>}
+                </td>
+                <td>
+                  <div class="switch-cell">
+                    <Switch
+                      on={g.require_reason}
+                      onChange={() => toggleReason(g)}
+                      label={`Require a reason for sessions in ${g.name}`}
+                      testId={'reason-' + g.name}
+                    />
+                    <span class="muted small">{g.require_reason ? 'required' : 'not required'}</span>
+                  </div>
+                </td>
+                <td class="col-actions">
+                  {g.name !== 'default' && (
+                    <RowButton danger onClick={() => setPending({ kind: 'delete', group: g })}>Delete</RowButton>
+                  )}
+                </td>
               </tr>
-            </thead>
-            <tbody>
-              {groups.data.map((g) => (
-                <tr key={g.name} data-group={g.name}>
-                  <td>
-                    <span class="cell-title mono">{g.name}</span>
-                    {g.name === 'default' && <span class="chip chip-muted">default</span>}
-                  </td>
-                  <td>
-                    <div class="switch-cell">
-                      <Switch
-                        on={g.require_reason}
-                        onChange={() => toggleReason(g)}
-                        label={`Require a reason for sessions in ${g.name}`}
-                        testId={'reason-' + g.name}
-                      />
-                      <span class="muted small">{g.require_reason ? 'required' : 'not required'}</span>
-                    </div>
-                  </td>
-                  <td class="col-actions">
-                    {g.name !== 'default' && (
-                      <button type="button" class="btn btn-danger-outline btn-small" onClick={() => setPending({ kind: 'delete', group: g })}>
-                        Delete
-                      </button>
-                    )}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+            ))}
+          </DataTable>
         )}
       </section>
       <GroupAgents groups={groups.data ?? []} />
@@ -97,8 +71,7 @@ export function GroupsSection() {
           onClose={close}
           onCreated={(name) => {
             close();
-            setMessage({ kind: 'success', text: `Group ${name} created. Move machines into it below.` });
-            groups.reload();
+            done(`Group ${name} created. Move machines into it below.`);
           }}
         />
       )}
@@ -109,8 +82,7 @@ export function GroupsSection() {
           onClose={close}
           onConfirm={async () => {
             await deleteGroup(pending.group.name);
-            setMessage({ kind: 'success', text: `Group ${pending.group.name} deleted.` });
-            await groups.reload();
+            await done(`Group ${pending.group.name} deleted.`);
           }}
         >
           Delete <strong>{pending.group.name}</strong>? Its grants no longer give access to anything.

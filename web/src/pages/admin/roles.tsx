@@ -1,25 +1,21 @@
-import { useState } from 'preact/hooks';
 import { deleteRole, listRoles, type Role } from '../../api';
-import { Spinner } from '../../ui/basics';
-import { Alert } from '../../ui/alert';
 import { ConfirmDialog } from '../../ui/confirm-dialog';
+import { DataTable } from '../../ui/data-table';
+import { LoadState } from '../../ui/load-state';
+import { RowButton } from '../../ui/row-button';
 import { PermissionChips } from '../../ui/permission-chips';
 import { useLoader } from '../../ui/use-loader';
+import { NoticeAlert } from '../../ui/use-notice';
 import { SectionHead } from './section-head';
+import { useSection } from './use-section';
 import { RoleDialog } from './role-dialog';
 
-type Pending = { kind: 'new' } | { kind: 'edit'; role: Role } | { kind: 'delete'; role: Role } | null;
+type Pending = { kind: 'new' } | { kind: 'edit'; role: Role } | { kind: 'delete'; role: Role };
 
 /** Built-in and custom roles, each a set of permissions. */
 export function RolesSection() {
   const roles = useLoader(listRoles, 'the roles');
-  const [pending, setPending] = useState<Pending>(null);
-  const [message, setMessage] = useState<string | null>(null);
-  const close = () => setPending(null);
-  const done = (text: string) => {
-    setMessage(text);
-    roles.reload();
-  };
+  const { notice, pending, setPending, close, done } = useSection<Pending>(roles.reload);
 
   const sorted = roles.data ? [...roles.data].sort((a, b) => Number(b.builtin) - Number(a.builtin) || a.name.localeCompare(b.name)) : null;
 
@@ -27,61 +23,37 @@ export function RolesSection() {
     <section class="card" data-testid="admin-roles">
       <SectionHead
         title="Roles"
-        action={
-          <button type="button" class="btn btn-primary" onClick={() => setPending({ kind: 'new' })} data-testid="role-new">
-            New role
-          </button>
-        }
+        create={{ label: 'New role', testId: 'role-new', onClick: () => setPending({ kind: 'new' }) }}
       >
         A role is a set of permissions. Grants give a role to a user or an SSO group on one group of machines or on
         all of them.
       </SectionHead>
-      {message && <Alert kind="success">{message}</Alert>}
-      {roles.error && <Alert>{roles.error}</Alert>}
-      {roles.loading && !roles.data && (
-        <div class="table-empty">
-          <Spinner /> Loading…
-        </div>
-      )}
+      <NoticeAlert notice={notice.notice} />
+      <LoadState loaded={roles} />
       {sorted && (
-        <table class="table">
-          <thead>
-            <tr>
-              <th>Role</th>
-              <th>Permissions</th>
-              <th class="col-actions">
-                <span class="sr-only">Actions</span>
-              </th>
+        <DataTable columns={['Role', 'Permissions']} actions>
+          {sorted.map((r) => (
+            <tr key={r.name} data-role={r.name}>
+              <td>
+                <span class="cell-title mono">{r.name}</span>
+                {r.builtin && <span class="chip chip-muted">built-in</span>}
+              </td>
+              <td>
+                <PermissionChips permissions={r.permissions ?? []} />
+              </td>
+              <td class="col-actions">
+                {r.builtin ? (
+                  <span class="muted small">read-only</span>
+                ) : (
+                  <div class="row-actions">
+                    <RowButton onClick={() => setPending({ kind: 'edit', role: r })}>Edit</RowButton>
+                    <RowButton danger onClick={() => setPending({ kind: 'delete', role: r })}>Delete</RowButton>
+                  </div>
+                )}
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {sorted.map((r) => (
-              <tr key={r.name} data-role={r.name}>
-                <td>
-                  <span class="cell-title mono">{r.name}</span>
-                  {r.builtin && <span class="chip chip-muted">built-in</span>}
-                </td>
-                <td>
-                  <PermissionChips permissions={r.permissions ?? []} />
-                </td>
-                <td class="col-actions">
-                  {r.builtin ? (
-                    <span class="muted small">read-only</span>
-                  ) : (
-                    <div class="row-actions">
-                      <button type="button" class="btn btn-secondary btn-small" onClick={() => setPending({ kind: 'edit', role: r })}>
-                        Edit
-                      </button>
-                      <button type="button" class="btn btn-danger-outline btn-small" onClick={() => setPending({ kind: 'delete', role: r })}>
-                        Delete
-                      </button>
-                    </div>
-                  )}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
       {(pending?.kind === 'new' || pending?.kind === 'edit') && (
         <RoleDialog

@@ -1,10 +1,13 @@
-import { useState } from 'preact/hooks';
-import { deleteUser, errorMessage, getUser, listUsers, updateUser, type AdminUser } from '../../api';
-import { Spinner, formatDate } from '../../ui/basics';
-import { Alert } from '../../ui/alert';
+import { deleteUser, getUser, listUsers, updateUser, type AdminUser } from '../../api';
+import { formatDate } from '../../ui/basics';
+import { DataTable } from '../../ui/data-table';
+import { LoadState } from '../../ui/load-state';
+import { RowButton } from '../../ui/row-button';
+import { NoticeAlert } from '../../ui/use-notice';
 import { ConfirmDialog } from '../../ui/confirm-dialog';
 import { useLoader } from '../../ui/use-loader';
 import { SectionHead } from './section-head';
+import { useSection } from './use-section';
 import { NewUserDialog } from './new-user-dialog';
 import { ResetPasswordDialog } from './reset-password-dialog';
 
@@ -13,7 +16,7 @@ type Pending =
   | { kind: 'password'; user: AdminUser }
   | { kind: 'totp'; user: AdminUser }
   | { kind: 'delete'; user: AdminUser }
-  | null;
+;
 
 function isLocked(u: AdminUser): boolean {
   return typeof u.locked_until === 'number' && u.locked_until * 1000 > Date.now();
@@ -38,105 +41,66 @@ function UserBadges({ user }: { user: AdminUser }) {
 /** Local accounts: create, reset password, disable, reset TOTP, delete. */
 export function UsersSection() {
   const users = useLoader(listUsers, 'the users');
-  const [pending, setPending] = useState<Pending>(null);
-  const [message, setMessage] = useState<{ kind: 'success' | 'error'; text: string } | null>(null);
+  const { notice, pending, setPending, close, done } = useSection<Pending>(users.reload);
   const me = getUser()?.name;
 
-  const toggleDisabled = async (u: AdminUser) => {
-    setMessage(null);
-    try {
+  const toggleDisabled = (u: AdminUser) =>
+    notice.run(async () => {
       await updateUser(u.name, { disabled: !u.disabled });
-      setMessage({ kind: 'success', text: `${u.name} is ${u.disabled ? 'enabled' : 'disabled'}.` });
+      notice.success(`${u.name} is ${u.disabled ? 'enabled' : 'disabled'}.`);
       await users.reload();
-    } catch (err) {
-      setMessage({ kind: 'error', text: errorMessage(err) });
-    }
-  };
-
-  const close = () => setPending(null);
-  const done = (text: string) => {
-    setMessage({ kind: 'success', text });
-    users.reload();
-  };
+    });
 
   return (
     <section class="card" data-testid="admin-users">
       <SectionHead
         title="Users"
-        action={
-          <button type="button" class="btn btn-primary" onClick={() => setPending({ kind: 'new' })} data-testid="user-new">
-            New user
-          </button>
-        }
+        create={{ label: 'New user', testId: 'user-new', onClick: () => setPending({ kind: 'new' }) }}
       >
         Local accounts. What each one may do on which machines comes from grants.
       </SectionHead>
-      {message && <Alert kind={message.kind}>{message.text}</Alert>}
-      {users.error && <Alert>{users.error}</Alert>}
-      {users.loading && !users.data && (
-        <div class="table-empty">
-          <Spinner /> Loading…
-        </div>
-      )}
+      <NoticeAlert notice={notice.notice} />
+      <LoadState loaded={users} />
       {users.data && (
-        <table class="table">
-          <thead>
-            <tr>
-              <th>User</th>
-              <th>Status</th>
-              <th>Created</th>
-              <th class="col-actions">
-                <span class="sr-only">Actions</span>
-              </th>
+        <DataTable columns={['User', 'Status', 'Created']} actions>
+          {users.data.map((u) => (
+            <tr key={u.name} data-user={u.name} class={u.disabled ? 'row-muted' : undefined}>
+              <td>
+                <div class="cell-title mono">{u.name}</div>
+                {u.display_name && <div class="cell-sub">{u.display_name}</div>}
+              </td>
+              <td>
+                <UserBadges user={u} />
+              </td>
+              <td>{formatDate(u.created_at)}</td>
+              <td class="col-actions">
+                <div class="row-actions">
+                  {!u.sso && (
+                    <RowButton onClick={() => setPending({ kind: 'password', user: u })}>Reset password</RowButton>
+                  )}
+                  {u.totp_enabled && (
+                    <RowButton onClick={() => setPending({ kind: 'totp', user: u })}>Reset TOTP</RowButton>
+                  )}
+                  <RowButton
+                    disabled={u.name === me}
+                    title={u.name === me ? 'You cannot disable your own account' : undefined}
+                    onClick={() => toggleDisabled(u)}
+                  >
+                    {u.disabled ? 'Enable' : 'Disable'}
+                  </RowButton>
+                  <RowButton
+                    danger
+                    disabled={u.name === me}
+                    title={u.name === me ? 'You cannot delete your own account' : undefined}
+                    onClick={() => setPending({ kind: 'delete', user: u })}
+                  >
+                    Delete
+                  </RowButton>
+                </div>
+              </td>
             </tr>
-          </thead>
-          <tbody>
-            {users.data.map((u) => (
-              <tr key={u.name} data-user={u.name} class={u.disabled ? 'row-muted' : undefined}>
-                <td>
-                  <div class="cell-title mono">{u.name}</div>
-                  {u.display_name && <div class="cell-sub">{u.display_name}</div>}
-                </td>
-                <td>
-                  <UserBadges user={u} />
-                </td>
-                <td>{formatDate(u.created_at)}</td>
-                <td class="col-actions">
-                  <div class="row-actions">
-                    {!u.sso && (
-                      <button type="button" class="btn btn-secondary btn-small" onClick={() => setPending({ kind: 'password', user: u })}>
-                        Reset password
-                      </button>
-                    )}
-                    {u.totp_enabled && (
-                      <button type="button" class="btn btn-secondary btn-small" onClick={() => setPending({ kind: 'totp', user: u })}>
-                        Reset TOTP
-                      </button>
-                    )}
-                    <button
-                      type="button"
-                      class="btn btn-secondary btn-small"
-                      disabled={u.name === me}
-                      title={u.name === me ? 'You cannot disable your own account' : undefined}
-                      onClick={() => toggleDisabled(u)}
-                    >
-                      {u.disabled ? 'Enable' : 'Disable'}
-                    </button>
-                    <button
-                      type="button"
-                      class="btn btn-danger-outline btn-small"
-                      disabled={u.name === me}
-                      title={u.name === me ? 'You cannot delete your own account' : undefined}
-                      onClick={() => setPending({ kind: 'delete', user: u })}
-                    >
-                      Delete
-                    </button>
-                  </div>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+          ))}
+        </DataTable>
       )}
       {pending?.kind === 'new' && (
         <NewUserDialog
