@@ -19,12 +19,14 @@ static const WrConfigKey schema[] = {
   { "agent", "gateway-public-key", WR_KEY_STRING, 0, 256 },
   { "agent", "gateway-public-key-file", WR_KEY_STRING, 0, 4096 },
   { "agent", "token-file", WR_KEY_STRING, 0, 4096 },
+  { "agent", "state-dir", WR_KEY_STRING, 0, 4096 },
   { "agent", "displays", WR_KEY_STRING_LIST },
   { "agent", "reconnect-min-ms", WR_KEY_INT, 10, 600000 },
   { "agent", "reconnect-max-ms", WR_KEY_INT, 10, 3600000 },
   { "webrtc", "ice-addresses", WR_KEY_STRING_LIST },
   { "video", "framerate", WR_KEY_INT, 1, 120 },
   { "video", "bitrate-kbps", WR_KEY_INT, 100, 200000 },
+  WR_COMMAND_CONFIG_SCHEMA,
   { NULL }
 };
 
@@ -58,6 +60,8 @@ wr_agent_config_load (const char *path, gboolean must_exist, GError **error)
           "gateway-fingerprint", NULL));
   cfg->ca_file = empty_to_null (wr_config_get_string (kf, "agent",
           "gateway-ca-file", NULL));
+  cfg->state_dir = empty_to_null (wr_config_get_string (kf, "agent",
+      "state-dir", NULL));
   cfg->token_file = empty_to_null (wr_config_get_string (kf, "agent",
           "token-file", NULL));
   cfg->gateway_public_key = empty_to_null (wr_config_get_string (kf, "agent",
@@ -74,6 +78,10 @@ wr_agent_config_load (const char *path, gboolean must_exist, GError **error)
   cfg->framerate = (int) wr_config_get_int (kf, "video", "framerate", 30);
   cfg->bitrate_kbps = (int) wr_config_get_int (kf, "video", "bitrate-kbps",
       6000);
+
+  cfg->commands = wr_command_table_load (kf, path, error);
+  if (!cfg->commands)
+    return NULL;
 
   if (cfg->reconnect_min_ms > cfg->reconnect_max_ms) {
     g_set_error (error, WR_CONFIG_ERROR, WR_CONFIG_ERROR_INVALID,
@@ -100,6 +108,60 @@ invalid (GError **error, const char *fmt, ...)
   va_end (args);
   g_set_error_literal (error, WR_CONFIG_ERROR, WR_CONFIG_ERROR_INVALID, msg);
   return FALSE;
+}
+
+static char *
+read_state_file (const char *dir, const char *name)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return NULL;
+  g_strstrip (text);
+  if (!*text)
+    g_clear_pointer (&text, g_free);
+  return text;
+}
+
+/* What `webremote-agent enroll` wrote in the state directory: the client
+ * certificate and key, and, unless given otherwise, the agent id, the
+ * gateway URL, its certificate pin and its grant key. */
+static gboolean
+load_enrollment (WrAgentConfig *cfg, GError **error)
+{
+  g_autofree char *crt = g_build_filename (cfg->state_dir,
+      WR_AGENT_STATE_CERT, NULL);
+  g_autofree char *key = g_build_filename (cfg->state_dir,
+      WR_AGENT_STATE_KEY, NULL);
+  g_autofree char *id = NULL;
+
+  if (!g_file_test (crt, G_FILE_TEST_IS_REGULAR)
+      || !g_file_test (key, G_FILE_TEST_IS_REGULAR))
+    return invalid (error, "the state directory %s holds no enrollment: run "
+        "webremote-agent enroll https://GATEWAY TOKEN --state-dir %s first",
+        cfg->state_dir, cfg->state_dir);
+  id = read_state_file (cfg->state_dir, WR_AGENT_STATE_ID);
+  if (!id)
+    return invalid (error, "%s/" WR_AGENT_STATE_ID " is missing",
+        cfg->state_dir);
+  /* the certificate names the agent: another id would be refused */
+  if (cfg->id && !g_str_equal (cfg->id, id))
+    return invalid (error, "the agent id '%s' differs from the enrolled id "
+        "'%s'", cfg->id, id);
+  g_free (cfg->id);
+  cfg->id = g_steal_pointer (&id);
+  if (!cfg->gateway_url)
+    cfg->gateway_url = read_state_file (cfg->state_dir, WR_AGENT_STATE_URL);
+  if (!cfg->fingerprint && !cfg->ca_file)
+    cfg->fingerprint = read_state_file (cfg->state_dir,
+        WR_AGENT_STATE_FINGERPRINT);
+  if (!cfg->gateway_public_key && !cfg->gateway_public_key_file)
+    cfg->gateway_public_key = read_state_file (cfg->state_dir,
+        WR_AGENT_STATE_GRANT_KEY);
+  cfg->client_cert_file = g_steal_pointer (&crt);
+  cfg->client_key_file = g_steal_pointer (&key);
+  return TRUE;
 }
 
 static gboolean
@@ -138,6 +200,8 @@ wr_agent_config_finish (WrAgentConfig *cfg, GError **error)
   g_autoptr (GUri) uri = NULL;
   const char *scheme;
 
+  if (cfg->state_dir && !load_enrollment (cfg, error))
+    return FALSE;
   if (!cfg->id)
     cfg->id = g_strdup (g_get_host_name ());
   if (strlen (cfg->id) == 0 || strlen (cfg->id) > 64)
@@ -230,6 +294,9 @@ wr_agent_config_finish (WrAgentConfig *cfg, GError **error)
           cfg->ice_addresses[i]);
   }
 
+  /* an enrolled agent shows its certificate, and needs no token */
+  if (cfg->client_cert_file)
+    return TRUE;
   return read_token (cfg, error);
 }
 
@@ -271,7 +338,11 @@ wr_agent_config_free (WrAgentConfig *cfg)
   if (cfg->token)
     memset (cfg->token, 0, strlen (cfg->token));
   g_free (cfg->token);
+  g_free (cfg->state_dir);
+  g_free (cfg->client_cert_file);
+  g_free (cfg->client_key_file);
   g_strfreev (cfg->displays);
   g_strfreev (cfg->ice_addresses);
+  g_clear_pointer (&cfg->commands, wr_command_table_free);
   g_free (cfg);
 }

@@ -4,10 +4,21 @@
 #include <glib.h>
 #include <openssl/evp.h>
 
+#include "agent/command-config.h"
+
 G_BEGIN_DECLS
 
 #define WR_AGENT_DEFAULT_CONFIG WR_SYSCONFDIR "/webremote/agent.conf"
 #define WR_AGENT_TOKEN_ENV "WEBREMOTE_AGENT_TOKEN"
+
+/* Files in the agent's state directory (webremote-agent enroll). */
+#define WR_AGENT_STATE_KEY "agent.key"
+#define WR_AGENT_STATE_CERT "agent.crt"
+#define WR_AGENT_STATE_CA "ca.crt"
+#define WR_AGENT_STATE_ID "agent.id"
+#define WR_AGENT_STATE_URL "gateway.url"
+#define WR_AGENT_STATE_FINGERPRINT "gateway.fingerprint"
+#define WR_AGENT_STATE_GRANT_KEY "grant.key"
 
 typedef struct {
   char *id;                 /* agent id, 1..64 bytes */
@@ -20,12 +31,17 @@ typedef struct {
   EVP_PKEY *grant_key;      /* loaded from one of the two by finish */
   char *token_file;
   char *token;              /* secret: never log it */
+  char *state_dir;          /* [agent] state-dir: enrollment credentials */
+  char *client_cert_file;   /* STATE/agent.crt once enrolled, or NULL */
+  char *client_key_file;    /* STATE/agent.key */
   char **displays;          /* X displays, at least one after finish */
   char **ice_addresses;     /* local addresses ICE may use; NULL = all */
   gint64 reconnect_min_ms;
   gint64 reconnect_max_ms;
   int framerate;
   int bitrate_kbps;
+  WrCommandTable *commands; /* [command NAME] sections; never NULL after
+                             * load */
 } WrAgentConfig;
 
 /**

@@ -25,6 +25,7 @@ struct _WrGatewayLink {
   char *display_url;
   char *ws_url;
   char *token;
+  GTlsCertificate *client_certificate;
   GTlsDatabase *tls_database;
   SoupSession *session;
 
@@ -301,7 +302,8 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!conn) {
     if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN)
-      g_warning ("the gateway refused the agent token (HTTP %u)", status);
+      g_warning ("the gateway refused the agent %s (HTTP %u)",
+          self->client_certificate ? "certificate" : "token", status);
     else
       g_warning ("cannot connect to the gateway %s: %s", self->display_url,
           error->message);
@@ -351,10 +353,15 @@ wr_gateway_link_connect (WrGatewayLink *self)
     g_warning ("invalid gateway URL %s", self->ws_url);
     return;
   }
-  auth = g_strconcat ("Bearer ", self->token, NULL);
-  soup_message_headers_replace (soup_message_get_request_headers (msg),
-      "Authorization", auth);
-  memset (auth, 0, strlen (auth));
+  if (self->client_certificate) {
+    /* enrolled: the certificate is the credential (mTLS) */
+    soup_message_set_tls_client_certificate (msg, self->client_certificate);
+  } else {
+    auth = g_strconcat ("Bearer ", self->token, NULL);
+    soup_message_headers_replace (soup_message_get_request_headers (msg),
+        "Authorization", auth);
+    memset (auth, 0, strlen (auth));
+  }
   g_signal_connect (msg, "accept-certificate",
       G_CALLBACK (on_accept_certificate), self);
 
@@ -458,6 +465,7 @@ wr_gateway_link_dispose (GObject *object)
   }
   g_clear_object (&self->session);
   g_clear_object (&self->tls_database);
+  g_clear_object (&self->client_certificate);
   G_OBJECT_CLASS (wr_gateway_link_parent_class)->dispose (object);
 }
 
@@ -519,4 +527,12 @@ wr_gateway_link_new (const char *display_url, const char *ws_url,
       NULL);
   wr_backoff_init (&self->backoff, reconnect_min_ms, reconnect_max_ms);
   return self;
+}
+
+void
+wr_gateway_link_set_client_certificate (WrGatewayLink *self,
+    GTlsCertificate *certificate)
+{
+  g_return_if_fail (WR_IS_GATEWAY_LINK (self));
+  g_set_object (&self->client_certificate, certificate);
 }

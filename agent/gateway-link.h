@@ -37,6 +37,15 @@ WrGatewayLink *wr_gateway_link_new (const char *display_url,
 void wr_gateway_link_start (WrGatewayLink *self);
 
 /**
+ * wr_gateway_link_set_client_certificate:
+ * Authenticates with @certificate (and its key) over mTLS instead of the
+ * token, from the next connection on (a renewed certificate does not drop
+ * the current one).
+ */
+void wr_gateway_link_set_client_certificate (WrGatewayLink *self,
+    GTlsCertificate *certificate);
+
+/**
  * wr_gateway_link_stop:
  * Stops reconnecting and closes the WebSocket with 1000 (going away);
  * @callback, when set, runs once it is closed (or after a short timeout).

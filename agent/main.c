@@ -9,6 +9,7 @@
 #include <X11/Xlib.h>
 
 #include "agent/agent-config.h"
+#include "agent/enroll.h"
 #include "agent/gateway-link.h"
 #include "agent/pinned-tls-database.h"
 #include "agent/session-manager.h"
@@ -78,6 +79,7 @@ main (int argc, char **argv)
   g_autofree char *opt_name = NULL;
   g_autofree char *opt_token_file = NULL;
   g_autofree char *opt_grant_key = NULL;
+  g_autofree char *opt_state_dir = NULL;
   g_auto (GStrv) opt_displays = NULL;
   g_auto (GStrv) opt_ice = NULL;
   gboolean opt_version = FALSE;
@@ -95,6 +97,9 @@ main (int argc, char **argv)
     { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_token_file,
       "File holding the agent token (else $" WR_AGENT_TOKEN_ENV ")",
       "FILE" },
+    { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_state_dir,
+      "Enrollment credentials (webremote-agent enroll): connect with the "
+      "client certificate, no token", "DIR" },
     { "grant-key", 0, 0, G_OPTION_ARG_STRING, &opt_grant_key,
       "The gateway's session grant key (webremote-gateway "
       "--print-grant-key)", "ed25519:BASE64" },
@@ -115,6 +120,8 @@ main (int argc, char **argv)
   WrAgent agent = { 0 };
 
   setlocale (LC_ALL, "");
+  if (argc > 1 && g_str_equal (argv[1], "enroll"))
+    return wr_agent_enroll_main (argc - 1, argv + 1);
   /* ximagesrc opens its own X connections on streaming threads. */
   XInitThreads ();
 
@@ -140,6 +147,7 @@ main (int argc, char **argv)
   override (&cfg->id, opt_id);
   override (&cfg->name, opt_name);
   override (&cfg->token_file, opt_token_file);
+  override (&cfg->state_dir, opt_state_dir);
   if (opt_grant_key) {
     /* The flag wins over either config key. */
     override (&cfg->gateway_public_key, opt_grant_key);
@@ -174,6 +182,18 @@ main (int argc, char **argv)
   agent.link = wr_gateway_link_new (cfg->gateway_url, ws_url, cfg->token, db,
       (guint) cfg->reconnect_min_ms, (guint) cfg->reconnect_max_ms);
   agent.manager = wr_session_manager_new (cfg, agent.link);
+  if (cfg->client_cert_file) {
+    g_autoptr (GTlsCertificate) client = g_tls_certificate_new_from_files (
+        cfg->client_cert_file, cfg->client_key_file, &error);
+
+    if (!client) {
+      g_autofree char *msg = g_strdup_printf ("client certificate %s: %s",
+          cfg->client_cert_file, error->message);
+      die_config (msg);
+    }
+    wr_gateway_link_set_client_certificate (agent.link, client);
+    wr_agent_renewal_start (cfg, agent.link, db);
+  }
 
   g_unix_signal_add (SIGINT, on_signal, &agent);
   g_unix_signal_add (SIGTERM, on_signal, &agent);

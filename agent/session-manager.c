@@ -7,11 +7,13 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "agent/command-runner.h"
 #include "agent/display-pipeline.h"
 #include "agent/encoder-probe.h"
 #include "agent/input-channel.h"
 #include "agent/input-injector.h"
 #include "agent/peer.h"
+#include "common/command-envelope.h"
 #include "common/grant.h"
 #include "common/protocol.h"
 
@@ -22,6 +24,12 @@
 /* At most one session.refused per session per this interval; the refusals
  * in between are counted and sent with the next one. */
 #define WR_REFUSED_REPORT_INTERVAL_US G_USEC_PER_SEC
+
+/* Commands running at once, per session and on the whole agent. */
+#define WR_MAX_COMMANDS_PER_SESSION 4
+#define WR_MAX_COMMANDS 16
+/* Nonces are remembered until their envelope could not pass anyway. */
+#define WR_MAX_NONCES 4096
 
 typedef struct {
   WrSessionManager *manager;    /* not owned */
@@ -41,6 +49,10 @@ typedef struct {
   const char *refused_reason;   /* static */
   gint64 refused_last_us;       /* monotonic time of the last report */
   guint refused_flush_id;
+
+  /* Commands: the highest envelope seq seen, and the runs (cid -> run). */
+  gint64 command_seq;
+  GHashTable *commands;
 } WrSession;
 
 struct _WrSessionManager {
@@ -54,10 +66,26 @@ struct _WrSessionManager {
   GHashTable *injectors;        /* display -> WrInputInjector */
   GHashTable *pipelines;        /* display -> WrDisplayPipeline */
   GHashTable *sessions;         /* sid -> WrSession */
+  GHashTable *nonces;           /* command nonce -> its exp (gint64 *) */
+  guint n_commands;             /* running, all sessions */
   char *last_status;            /* last agent.status sent, to send changes */
 };
 
 G_DEFINE_FINAL_TYPE (WrSessionManager, wr_session_manager, G_TYPE_OBJECT)
+
+/* One running command of a session. */
+typedef struct {
+  WrSession *session;
+  char *cid;
+  WrCommandRun *run;
+} CommandCtx;
+
+static void
+command_ctx_free (CommandCtx *ctx)
+{
+  g_free (ctx->cid);
+  g_free (ctx);
+}
 
 static void
 session_free (gpointer data)
@@ -70,6 +98,18 @@ session_free (gpointer data)
     g_object_unref (s->peer);
   }
   g_clear_object (&s->pipeline);
+  if (s->commands) {
+    GHashTableIter iter;
+    gpointer value;
+    /* A session's commands end with it. */
+    g_hash_table_iter_init (&iter, s->commands);
+    while (g_hash_table_iter_next (&iter, NULL, &value)) {
+      CommandCtx *ctx = value;
+      wr_command_run_cancel (ctx->run);
+      s->manager->n_commands--;
+    }
+    g_hash_table_unref (s->commands);
+  }
   g_clear_handle_id (&s->expiry_id, g_source_remove);
   g_clear_handle_id (&s->refused_flush_id, g_source_remove);
   g_clear_pointer (&s->grant, wr_grant_free);
@@ -662,6 +702,192 @@ handle_ignore (WrSessionManager *self, JsonObject *msg, const char *ref)
 {
 }
 
+/* ---- commands ---- */
+
+
+static void
+on_command_output (WrCommandRun *run, const char *stream, const char *data,
+    gpointer user_data)
+{
+  CommandCtx *ctx = user_data;
+  g_autoptr (JsonBuilder) b = wr_message_new ("command.output");
+
+  json_builder_set_member_name (b, "sid");
+  json_builder_add_string_value (b, ctx->session->sid);
+  json_builder_set_member_name (b, "cid");
+  json_builder_add_string_value (b, ctx->cid);
+  json_builder_set_member_name (b, "stream");
+  json_builder_add_string_value (b, stream);
+  json_builder_set_member_name (b, "data");
+  json_builder_add_string_value (b, data);
+  send_text (ctx->session->manager, wr_message_builder_finish (b));
+}
+
+static void
+on_command_exit (WrCommandRun *run, int status, int signal,
+    gboolean timed_out, gboolean truncated, gpointer user_data)
+{
+  CommandCtx *ctx = user_data;
+  WrSession *s = ctx->session;
+  g_autoptr (JsonBuilder) b = wr_message_new ("command.exit");
+
+  json_builder_set_member_name (b, "sid");
+  json_builder_add_string_value (b, s->sid);
+  json_builder_set_member_name (b, "cid");
+  json_builder_add_string_value (b, ctx->cid);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_int_value (b, CLAMP (status, -1, 255));
+  if (signal > 0) {
+    json_builder_set_member_name (b, "signal");
+    json_builder_add_int_value (b, CLAMP (signal, 1, 64));
+  }
+  json_builder_set_member_name (b, "timed_out");
+  json_builder_add_boolean_value (b, timed_out);
+  json_builder_set_member_name (b, "truncated");
+  json_builder_add_boolean_value (b, truncated);
+  send_text (s->manager, wr_message_builder_finish (b));
+  g_message ("session %s: command %s exited: status %d signal %d%s%s",
+      s->sid, ctx->cid, status, signal, timed_out ? ", timed out" : "",
+      truncated ? ", output truncated" : "");
+  s->manager->n_commands--;
+  /* frees ctx */
+  g_hash_table_remove (s->commands, ctx->cid);
+}
+
+static void
+refuse_command (WrSessionManager *self, const char *sid, WrProtocolError code,
+    const char *why, const char *ref)
+{
+  g_autofree char *text = g_strdup_printf ("command refused: %s", why);
+
+  g_message ("session %s: %s", sid, text);
+  send_error (self, code, text, ref);
+}
+
+static gboolean
+nonce_seen (WrSessionManager *self, const char *nonce, gint64 now)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  /* Forget what could not pass the expiry check any more. */
+  g_hash_table_iter_init (&iter, self->nonces);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    if (*(gint64 *) value + WR_COMMAND_CLOCK_SKEW < now)
+      g_hash_table_iter_remove (&iter);
+  return g_hash_table_contains (self->nonces, nonce);
+}
+
+/* A signed command: verified, checked against replays and this machine's
+ * allowlist, and only then run. Every refusal answers with an error whose
+ * ref is the message id, and nothing runs. */
+static void
+handle_command_exec (WrSessionManager *self, JsonObject *msg,
+    const char *ref)
+{
+  const char *sid = wr_message_get_string (msg, "sid");
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrCommandEnvelope) env = NULL;
+  const WrCommandSpec *spec;
+  WrCommandRun *run;
+  CommandCtx *ctx;
+  WrSession *s;
+  gint64 now = now_s (), *exp;
+
+  env = wr_command_envelope_verify (self->config->grant_key,
+      wr_message_get_string (msg, "envelope"), self->config->id, now,
+      &error);
+  if (!env) {
+    refuse_command (self, sid, WR_PROTOCOL_ERROR_FORBIDDEN, error->message,
+        ref);
+    return;
+  }
+  if (!g_str_equal (env->sid, sid)) {
+    refuse_command (self, sid, WR_PROTOCOL_ERROR_FORBIDDEN,
+        "the command is for another session", ref);
+    return;
+  }
+  s = g_hash_table_lookup (self->sessions, sid);
+  if (!s || !s->grant) {
+    refuse_command (self, sid, WR_PROTOCOL_ERROR_FORBIDDEN,
+        "no such session", ref);
+    return;
+  }
+  /* The scope comes from the session's signed grant, not from the
+   * envelope: the gateway must have granted commands to this user. */
+  if (!g_strv_contains ((const char *const *) s->grant->scopes, "command")) {
+    refuse_command (self, sid, WR_PROTOCOL_ERROR_FORBIDDEN,
+        "the session's grant has no command scope", ref);
+    return;
+  }
+  if (env->seq <= s->command_seq || nonce_seen (self, env->nonce, now)) {
+    refuse_command (self, sid, WR_PROTOCOL_ERROR_FORBIDDEN,
+        "replayed (sequence number or nonce already seen)", ref);
+    return;
+  }
+  if (g_hash_table_size (self->nonces) >= WR_MAX_NONCES) {
+    refuse_command (self, sid, WR_PROTOCOL_ERROR_RATE_LIMITED,
+        "too many commands; try again in a minute", ref);
+    return;
+  }
+  /* Spent from here on, whatever happens next. */
+  s->command_seq = env->seq;
+  exp = g_new (gint64, 1);
+  *exp = env->exp;
+  g_hash_table_insert (self->nonces, g_strdup (env->nonce), exp);
+
+  spec = wr_command_table_lookup (self->config->commands, env->name);
+  if (!spec) {
+    g_autofree char *why = g_strdup_printf ("'%s' is not a command this "
+        "agent allows", env->name);
+    refuse_command (self, sid, WR_PROTOCOL_ERROR_FORBIDDEN, why, ref);
+    return;
+  }
+  if (!wr_command_spec_check_args (spec, (const char *const *) env->argv,
+          &error)) {
+    refuse_command (self, sid, WR_PROTOCOL_ERROR_INVALID_FIELD,
+        error->message, ref);
+    return;
+  }
+  if (!s->commands)
+    s->commands = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+        (GDestroyNotify) command_ctx_free);
+  if (g_hash_table_contains (s->commands, env->cid)) {
+    refuse_command (self, sid, WR_PROTOCOL_ERROR_FORBIDDEN,
+        "a command with this id is running", ref);
+    return;
+  }
+  if (g_hash_table_size (s->commands) >= WR_MAX_COMMANDS_PER_SESSION
+      || self->n_commands >= WR_MAX_COMMANDS) {
+    refuse_command (self, sid, WR_PROTOCOL_ERROR_RATE_LIMITED,
+        "too many commands running", ref);
+    return;
+  }
+
+  ctx = g_new0 (CommandCtx, 1);
+  ctx->session = s;
+  ctx->cid = g_strdup (env->cid);
+  run = wr_command_run_start (spec, (const char *const *) env->argv,
+      on_command_output, on_command_exit, ctx, &error);
+  if (!run) {
+    g_autofree char *why = g_strdup_printf ("cannot start '%s': %s",
+        spec->name, error->message);
+    command_ctx_free (ctx);
+    g_warning ("session %s: %s", sid, why);
+    send_error (self, WR_PROTOCOL_ERROR_INTERNAL, why, ref);
+    return;
+  }
+  /* The context lives as long as its entry: removed by on_command_exit,
+   * or with the session (the run cancelled first). */
+  ctx->run = run;
+  g_hash_table_insert (s->commands, ctx->cid, ctx);
+  self->n_commands++;
+  /* The arguments are not logged: they may be anything. */
+  g_message ("session %s: running command %s (%s, %u argument(s)) for %s "
+      "as %s", sid, env->cid, spec->name, g_strv_length (env->argv),
+      s->user, spec->run_as);
+}
+
 typedef void (*WrGatewayHandler) (WrSessionManager *self, JsonObject *msg,
     const char *ref);
 
@@ -676,6 +902,7 @@ static const struct {
   { "session.grant", handle_session_grant },
   { "sdp.answer", handle_sdp_answer },
   { "ice.candidate", handle_ice_candidate },
+  { "command.exec", handle_command_exec },
   { "error", handle_ignore },   /* gateway-link logs it */
 };
 
@@ -790,6 +1017,7 @@ wr_session_manager_finalize (GObject *object)
   WrSessionManager *self = WR_SESSION_MANAGER (object);
 
   g_hash_table_unref (self->sessions);
+  g_hash_table_unref (self->nonces);
   g_hash_table_unref (self->pipelines);
   /* After the sessions: their input channels release keys through the
    * injectors. */
@@ -817,6 +1045,8 @@ wr_session_manager_init (WrSessionManager *self)
       g_object_unref);
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       session_free);
+  self->nonces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
 }
 
 WrSessionManager *

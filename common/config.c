@@ -9,8 +9,8 @@ G_DEFINE_QUARK (wr-config-error-quark, wr_config_error)
 
 /* GKeyFile does not keep line numbers, so find them in the text: the first
  * line of @key inside [@group] (or the group header when @key is NULL). */
-static int
-find_line (const char *text, const char *group, const char *key)
+int
+wr_config_find_line (const char *text, const char *group, const char *key)
 {
   g_auto (GStrv) lines = NULL;
   gboolean in_group = FALSE;
@@ -54,61 +54,75 @@ problem (GString *out, const char *path, const char *text, const char *group,
   if (out->len)
     g_string_append_c (out, '\n');
   g_string_append_printf (out, "%s:%d: [%s]%s%s: ", path ? path : "(config)",
-      find_line (text, group, key), group, key ? " " : "", key ? key : "");
+      wr_config_find_line (text, group, key), group, key ? " " : "", key ? key : "");
   va_start (args, fmt);
   g_string_append_vprintf (out, fmt, args);
   va_end (args);
+}
+
+/* A schema group ending in '*' stands for every group that starts with
+ * what comes before it and has something after, such as "command *" for
+ * [command uptime]. */
+static gboolean
+group_matches (const char *pattern, const char *group)
+{
+  gsize len = strlen (pattern);
+
+  if (len > 0 && pattern[len - 1] == '*')
+    return strlen (group) > len - 1 && strncmp (pattern, group, len - 1) == 0;
+  return g_str_equal (pattern, group);
 }
 
 static const WrConfigKey *
 schema_find (const WrConfigKey *schema, const char *group, const char *key)
 {
   for (const WrConfigKey *k = schema; k->group; k++)
-    if (g_str_equal (k->group, group) && (!key || g_str_equal (k->key, key)))
+    if (group_matches (k->group, group)
+        && (!key || g_str_equal (k->key, key)))
       return k;
   return NULL;
 }
 
 static void
-check_value (GKeyFile *kf, const WrConfigKey *k, const char *path,
-    const char *text, GString *out)
+check_value (GKeyFile *kf, const char *group, const WrConfigKey *k,
+    const char *path, const char *text, GString *out)
 {
   g_autoptr (GError) err = NULL;
 
   switch (k->type) {
     case WR_KEY_STRING: {
-      g_autofree char *v = g_key_file_get_string (kf, k->group, k->key, &err);
+      g_autofree char *v = g_key_file_get_string (kf, group, k->key, &err);
       if (!v)
-        problem (out, path, text, k->group, k->key, "not a valid string");
+        problem (out, path, text, group, k->key, "not a valid string");
       else if (k->max > 0 && (gint64) strlen (v) > k->max)
-        problem (out, path, text, k->group, k->key,
+        problem (out, path, text, group, k->key,
             "longer than %" G_GINT64_FORMAT " bytes", k->max);
       break;
     }
     case WR_KEY_INT: {
-      g_autofree char *raw = g_key_file_get_value (kf, k->group, k->key, NULL);
+      g_autofree char *raw = g_key_file_get_value (kf, group, k->key, NULL);
       gint64 v;
       if (!raw || !g_ascii_string_to_signed (g_strstrip (raw), 10, G_MININT64,
               G_MAXINT64, &v, NULL))
-        problem (out, path, text, k->group, k->key,
+        problem (out, path, text, group, k->key,
             "'%s' is not an integer", raw ? raw : "");
       else if (v < k->min || v > k->max)
-        problem (out, path, text, k->group, k->key,
+        problem (out, path, text, group, k->key,
             "%" G_GINT64_FORMAT " is out of range %" G_GINT64_FORMAT
             "..%" G_GINT64_FORMAT, v, k->min, k->max);
       break;
     }
     case WR_KEY_BOOL:
-      g_key_file_get_boolean (kf, k->group, k->key, &err);
+      g_key_file_get_boolean (kf, group, k->key, &err);
       if (err)
-        problem (out, path, text, k->group, k->key,
+        problem (out, path, text, group, k->key,
             "not a boolean (use true or false)");
       break;
     case WR_KEY_STRING_LIST: {
-      g_auto (GStrv) v = g_key_file_get_string_list (kf, k->group, k->key,
+      g_auto (GStrv) v = g_key_file_get_string_list (kf, group, k->key,
           NULL, &err);
       if (err)
-        problem (out, path, text, k->group, k->key, "not a valid list");
+        problem (out, path, text, group, k->key, "not a valid list");
       break;
     }
   }
@@ -134,7 +148,7 @@ wr_config_check (GKeyFile *kf, const char *path, const char *text,
       if (!k)
         problem (out, path, text, groups[g], keys[i], "unknown key");
       else
-        check_value (kf, k, path, text, out);
+        check_value (kf, groups[g], k, path, text, out);
     }
   }
 

@@ -20,7 +20,9 @@ typedef enum {
   WR_KEY_STRING_LIST,
 } WrKeyType;
 
-/* One allowed key. For WR_KEY_INT the value must be within [min, max]; for
+/* One allowed key. A group ending in '*' matches every group starting
+ * with the text before it (e.g. "command *" for [command uptime]). For
+ * WR_KEY_INT the value must be within [min, max]; for
  * WR_KEY_STRING max > 0 bounds the length in bytes. */
 typedef struct {
   const char *group;
@@ -50,6 +52,16 @@ GKeyFile *wr_config_load (const char *path, const WrConfigKey *schema,
  */
 gboolean wr_config_check (GKeyFile *kf, const char *path, const char *text,
     const WrConfigKey *schema, GError **error);
+
+/**
+ * wr_config_find_line:
+ * @text: (nullable): a key file's contents
+ * @key: (nullable): %NULL for the group header
+ * Returns: the 1-based line of @key in [@group] in @text, 0 if not found;
+ * for `FILE:LINE` messages about values the schema cannot check.
+ */
+int wr_config_find_line (const char *text, const char *group,
+    const char *key);
 
 /* Typed getters for a checked key file; @kf may be %NULL (no file). Each
  * returns @def when the key is absent. */

@@ -201,6 +201,47 @@ static const FieldSpec key_fields[] = {
   END
 };
 
+/* Commands (docs/protocol.md, "Commands"; docs/security.md). */
+#define COMMAND_ENVELOPE_LEN 60000 /* WR_COMMAND_MAX_TOKEN_SIZE */
+
+static const FieldSpec command_run_fields[] = {
+  STR ("sid", TRUE, 1, ID_LEN),
+  STR ("command", TRUE, 1, 64),
+  STR_ARRAY ("args", FALSE, 32, 1024),
+  END
+};
+
+static const FieldSpec command_accepted_fields[] = {
+  STR ("sid", TRUE, 1, ID_LEN),
+  STR ("cid", TRUE, 1, ID_LEN),
+  STR ("command", TRUE, 1, 64),
+  END
+};
+
+static const FieldSpec command_exec_fields[] = {
+  STR ("sid", TRUE, 1, ID_LEN),
+  STR ("envelope", TRUE, 1, COMMAND_ENVELOPE_LEN),
+  END
+};
+
+static const FieldSpec command_output_fields[] = {
+  STR ("sid", TRUE, 1, ID_LEN),
+  STR ("cid", TRUE, 1, ID_LEN),
+  STR ("stream", TRUE, 6, 6),   /* "stdout" | "stderr", checked by users */
+  STR ("data", TRUE, 0, 16384),
+  END
+};
+
+static const FieldSpec command_exit_fields[] = {
+  STR ("sid", TRUE, 1, ID_LEN),
+  STR ("cid", TRUE, 1, ID_LEN),
+  INT ("status", TRUE, -1, 255),
+  INT ("signal", FALSE, 1, 64),
+  BOOL ("timed_out", TRUE),
+  BOOL ("truncated", TRUE),
+  END
+};
+
 static const MessageSpec messages[] = {
   { "error", G2C | G2A | A2G | A2P, error_fields },
   { "ping", C2G | A2G | G2A, no_fields },
@@ -224,6 +265,11 @@ static const MessageSpec messages[] = {
   { "pointer.wheel", P2A, pointer_wheel_fields },
   { "key", P2A, key_fields },
   { "input.reset", P2A, no_fields },
+  { "command.run", C2G, command_run_fields },
+  { "command.accepted", G2C, command_accepted_fields },
+  { "command.exec", G2A, command_exec_fields },
+  { "command.output", A2G | G2C, command_output_fields },
+  { "command.exit", A2G | G2C, command_exit_fields },
 };
 
 static const char *const error_names[] = {

@@ -59,6 +59,11 @@ void wr_api_grants_delete (WrGateway *gw, WrApiCall *call);
 /* main context, after a user was disabled or deleted: ends their sessions */
 void wr_api_users_apply (WrGateway *gw, WrApiCall *call);
 
+/* api-enroll.c: agent enrollment and removal */
+void wr_api_enroll (WrGateway *gw, WrApiCall *call);
+void wr_api_agent_delete (WrGateway *gw, WrApiCall *call);
+void wr_api_agent_delete_apply (WrGateway *gw, WrApiCall *call);
+
 /* Shared by the handlers: maps a store or auth failure to a response
  * (404 / 409 / 400 / 500) without internal detail. */
 void wr_api_store_error (WrApiCall *call, const GError *error);

@@ -33,6 +33,7 @@ typedef struct {
 
 static const ApiRoute routes[] = {
   { "POST", "/login", ACCESS_PUBLIC, FALSE, NULL, wr_api_login, NULL },
+  { "POST", "/enroll", ACCESS_PUBLIC, FALSE, NULL, wr_api_enroll, NULL },
   { "POST", "/logout", ACCESS_PUBLIC, TRUE, NULL, wr_api_logout, NULL },
   { "POST", "/auth/logout", ACCESS_PUBLIC, TRUE, NULL, wr_api_logout, NULL },
   { "POST", "/auth/refresh", ACCESS_PUBLIC, TRUE, NULL, wr_api_refresh,
@@ -63,6 +64,8 @@ static const ApiRoute routes[] = {
     wr_api_agents_list, NULL },
   { "GET", "/agents/*", ACCESS_USER, FALSE, wr_api_agents_prepare,
     wr_api_agents_get, NULL },
+  { "DELETE", "/agents/*", ACCESS_ADMIN, FALSE, NULL, wr_api_agent_delete,
+    wr_api_agent_delete_apply },
   { "PUT", "/agents/*/group", ACCESS_ADMIN, FALSE, NULL,
     wr_api_agent_set_group, NULL },
   { "GET", "/sessions", ACCESS_USER, FALSE, wr_api_sessions_prepare,

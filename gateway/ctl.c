@@ -22,6 +22,7 @@ struct _WrCtl {
   char *location;         /* an SQLite path or a PostgreSQL URL */
   gboolean is_sqlite;
   WrStore *store;
+  const WrGatewayConfig *config;
 };
 
 static char *opt_config;
@@ -52,6 +53,7 @@ static const GOptionEntry global_entries[] = {
 static const WrCtlCommand *const command_tables[] = {
   wr_ctl_user_commands,
   wr_ctl_access_commands,
+  wr_ctl_enroll_commands,
 };
 
 /* ------------------------------------------------------------------ */
@@ -218,6 +220,12 @@ wr_ctl_check_name (WrCtl *ctl, const char *what, const char *value,
     return FALSE;
   }
   return TRUE;
+}
+
+const WrGatewayConfig *
+wr_ctl_get_config (WrCtl *ctl)
+{
+  return ctl->config;
 }
 
 WrStore *
@@ -491,6 +499,7 @@ main (int argc, char **argv)
   }
 
   ctl.command = command;
+  ctl.config = config;
   ctl.location = store_location (config, &ctl.is_sqlite);
 
   /* The command sees "webremotectl OBJECT VERB" as its argv[0]. */

@@ -5,6 +5,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "gateway/gateway-config.h"
 #include "gateway/store.h"
 
 G_BEGIN_DECLS
@@ -34,6 +35,7 @@ struct _WrCtlCommand {
 /* Terminated by an entry with a %NULL object. */
 extern const WrCtlCommand wr_ctl_user_commands[];
 extern const WrCtlCommand wr_ctl_access_commands[];
+extern const WrCtlCommand wr_ctl_enroll_commands[];
 
 /**
  * wr_ctl_parse:
@@ -63,6 +65,9 @@ int wr_ctl_failf (WrCtl *ctl, const char *format, ...) G_GNUC_PRINTF (2, 3);
 /* The store, opened on first use. %NULL after printing why (exit with
  * WR_CTL_EXIT_FAILED). */
 WrStore *wr_ctl_get_store (WrCtl *ctl);
+
+/* The gateway configuration, with --state-dir applied. */
+const WrGatewayConfig *wr_ctl_get_config (WrCtl *ctl);
 
 /**
  * wr_ctl_check_name:

@@ -29,6 +29,7 @@ static const WrConfigKey schema[] = {
   { "auth", "address-window", WR_KEY_INT, 1, 24 * 3600 },
   { "store", "url", WR_KEY_STRING, 0, 4096 },
   { "secrets", "kek-file", WR_KEY_STRING, 0, 4096 },
+  { "ca", "agent-cert-days", WR_KEY_INT, 1, 365 },
   { "oidc", "issuer", WR_KEY_STRING, 0, 2048 },
   { "oidc", "client-id", WR_KEY_STRING, 0, 256 },
   { "oidc", "client-secret-file", WR_KEY_STRING, 0, 4096 },
@@ -82,6 +83,7 @@ wr_gateway_config_load (const char *path, gboolean must_exist,
   c->address_window = wr_config_get_int (kf, "auth", "address-window", 300);
   c->store_url = wr_config_get_string (kf, "store", "url", NULL);
   c->kek_file = wr_config_get_string (kf, "secrets", "kek-file", NULL);
+  c->agent_cert_days = wr_config_get_int (kf, "ca", "agent-cert-days", 7);
   c->oidc_issuer = wr_config_get_string (kf, "oidc", "issuer", NULL);
   c->oidc_client_id = wr_config_get_string (kf, "oidc", "client-id", NULL);
   c->oidc_client_secret_file = wr_config_get_string (kf, "oidc",

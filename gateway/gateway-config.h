@@ -27,6 +27,7 @@ typedef struct {
   gint64 address_window;  /* [auth] address-window */
   char *store_url;        /* [store] url (nullable: SQLite in state-dir) */
   char *kek_file;         /* [secrets] kek-file (nullable) */
+  gint64 agent_cert_days; /* [ca] agent-cert-days */
   char *oidc_issuer;      /* [oidc] issuer (nullable: SSO off) */
   char *oidc_client_id;   /* [oidc] client-id */
   char *oidc_client_secret_file; /* [oidc] client-secret-file */

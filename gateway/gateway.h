@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "gateway/agent-registry.h"
+#include "gateway/ca.h"
 #include "gateway/auth.h"
 #include "gateway/gateway-config.h"
 #include "gateway/grant-signer.h"
@@ -24,6 +25,7 @@ typedef struct {
   WrSignaling *signaling;
   WrGrantSigner *grant_signer;
   SoupServer *server;
+  WrCa *ca;              /* signs and checks agent client certificates */
   char *fingerprint; /* of the TLS certificate, for the log */
 } WrGateway;
 

@@ -63,3 +63,10 @@ wr_grant_signer_issue (WrGrantSigner *self, const char *sid,
     *expires = grant.exp;
   return wr_grant_sign (self->key, &grant, error);
 }
+
+char *
+wr_grant_signer_sign_command (WrGrantSigner *self,
+    const WrCommandEnvelope *env, GError **error)
+{
+  return wr_command_envelope_sign (self->key, env, error);
+}

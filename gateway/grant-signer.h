@@ -9,6 +9,8 @@
 
 #include <glib.h>
 
+#include "common/command-envelope.h"
+
 G_BEGIN_DECLS
 
 /* How long a grant is valid, and how often the gateway renews the grants
@@ -52,5 +54,15 @@ const char *wr_grant_signer_get_public_key (WrGrantSigner *self);
 char *wr_grant_signer_issue (WrGrantSigner *self, const char *sid,
     const char *user, const char *agent, const char *display,
     const char *const *scopes, gint64 now, gint64 *expires, GError **error);
+
+/**
+ * wr_grant_signer_sign_command:
+ * @env: the command envelope to sign (common/command-envelope.h); signed
+ *   with the same key under the command domain-separation prefix
+ *
+ * Returns: (transfer full) (nullable): the token.
+ */
+char *wr_grant_signer_sign_command (WrGrantSigner *self,
+    const WrCommandEnvelope *env, GError **error);
 
 G_END_DECLS

@@ -10,6 +10,7 @@
 
 #include "common/crypto.h"
 #include "gateway/auth-store.h"
+#include "gateway/enroll.h"
 #include "gateway/sso.h"
 #include "gateway/gateway.h"
 #include "gateway/server.h"
@@ -272,6 +273,19 @@ main (int argc, char **argv)
     fprintf (stderr, "webremote-gateway: %s\n", error->message);
     return EXIT_CONFIG;
   }
+  {
+    g_autofree char *ca_dir = g_build_filename (config->state_dir, "ca", NULL);
+    gboolean ca_created = FALSE;
+
+    gw.ca = wr_ca_open (ca_dir, gw.keyring, &ca_created, &error);
+    if (!gw.ca) {
+      fprintf (stderr, "webremote-gateway: agent CA: %s\n", error->message);
+      return EXIT_CONFIG;
+    }
+    if (ca_created)
+      g_message ("created the agent CA in %s (key sealed under key %s)",
+          ca_dir, wr_keyring_current_id (gw.keyring));
+  }
   if (!wr_auth_bootstrap_admin (gw.store, config->admin_user, &error)) {
     fprintf (stderr, "webremote-gateway: cannot create the first account: "
         "%s\n", error->message);
@@ -302,6 +316,7 @@ main (int argc, char **argv)
   gw.grant_signer = signer;
   wr_signaling_set_grant_signer (gw.signaling, gw.grant_signer);
   gw.server = wr_server_new (&gw, cert);
+  wr_enroll_watch_revocations (&gw, 5);
 
   if (!wr_server_listen (gw.server, config->listen, (guint16) config->port,
           (int) config->listen_backlog, &port, &error)) {
@@ -324,6 +339,7 @@ main (int argc, char **argv)
   g_clear_pointer (&gw.registry, wr_agent_registry_free);
   g_clear_object (&gw.auth);
   g_clear_pointer (&gw.sso, wr_sso_free);
+  g_clear_pointer (&gw.ca, wr_ca_free);
   g_clear_pointer (&gw.keyring, wr_keyring_free);
   g_clear_pointer (&gw.store, wr_store_close);
   g_free (gw.fingerprint);

@@ -136,6 +136,21 @@ static const WrMigration migrations[] = {
   { 2,
     "ALTER TABLE users ADD COLUMN oidc_groups TEXT;"
     "ALTER TABLE users ADD COLUMN totp_last_step BIGINT NOT NULL DEFAULT 0;" },
+  /* Enrollment: single-use tokens (hashed) that put a new agent in a
+   * group, and each agent's current client certificate. Only the current
+   * serial of a non-revoked agent is accepted on /ws/agent. */
+  { 3,
+    "CREATE TABLE enroll_tokens ("
+    "  token_hash TEXT PRIMARY KEY,"
+    "  group_id BIGINT NOT NULL REFERENCES agent_groups (id)"
+    "    ON DELETE CASCADE,"
+    "  expires_at BIGINT NOT NULL,"
+    "  used_at BIGINT,"
+    "  created_at BIGINT NOT NULL"
+    ");"
+    "ALTER TABLE agents ADD COLUMN cert_serial TEXT;"
+    "ALTER TABLE agents ADD COLUMN cert_not_after BIGINT NOT NULL DEFAULT 0;"
+    "ALTER TABLE agents ADD COLUMN revoked INTEGER NOT NULL DEFAULT 0;" },
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == WR_SCHEMA_VERSION);

@@ -9,6 +9,7 @@
 #include "common/protocol.h"
 #include "gateway/api.h"
 #include "gateway/connection.h"
+#include "gateway/enroll.h"
 #include "gateway/http-response.h"
 #include "gateway/static-files.h"
 
@@ -97,13 +98,25 @@ early_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
         (GDestroyNotify) wr_principal_free);
   } else if (g_str_equal (path, "/ws/agent")) {
     g_autoptr (GError) error = NULL;
-    char *agent_id = wr_auth_authenticate_agent (gw->auth,
-        wr_http_get_bearer (msg), &error);
+    GTlsCertificate *peer = soup_server_message_get_tls_peer_certificate (msg);
+    g_autofree char *serial = NULL;
+    char *agent_id;
+
+    /* An enrolled agent shows its client certificate, which names it; one
+     * that shows a certificate is judged by it alone, never by a token. */
+    if (peer) {
+      agent_id = wr_enroll_authenticate_peer (gw, peer, &serial, &error);
+      if (agent_id)
+        wr_enroll_remember (agent_id, serial);
+    } else {
+      agent_id = wr_auth_authenticate_agent (gw->auth,
+          wr_http_get_bearer (msg), &error);
+    }
     if (!agent_id) {
       g_message ("refused an agent from %s: %s",
           soup_server_message_get_remote_host (msg), error->message);
-      refuse (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
-          "the agent credential is not valid");
+      refuse (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized", peer
+          ? error->message : "the agent credential is not valid");
       return;
     }
     g_object_set_data_full (G_OBJECT (msg), AGENT_ID_KEY, agent_id, g_free);
@@ -167,20 +180,49 @@ healthz_handler (SoupServer *server, SoupServerMessage *msg,
       "ok\n", 3);
 }
 
+/* The TLS layer would refuse any client certificate its (empty) database
+ * cannot verify and drop the connection without a word; it takes them all
+ * instead, and the early handler checks the one that matters, against our
+ * CA, with a clear 401 when it is refused. */
+static gboolean
+accept_any_client_certificate (SoupServerMessage *msg, GTlsCertificate *cert,
+    GTlsCertificateFlags errors, gpointer user_data)
+{
+  return TRUE;
+}
+
+static void
+on_request_started (SoupServer *server, SoupServerMessage *msg,
+    gpointer user_data)
+{
+  g_signal_connect (msg, "accept-certificate",
+      G_CALLBACK (accept_any_client_certificate), NULL);
+}
+
 SoupServer *
 wr_server_new (WrGateway *gw, GTlsCertificate *cert)
 {
   static const char *const paths[] = {
-    NULL, "/api/v1", "/healthz", "/ws", "/ws/client", "/ws/agent"
+    NULL, "/api/v1", "/api/v1/agent/renew", "/healthz", "/ws", "/ws/client",
+    "/ws/agent"
   };
+  /* Client certificates are asked for, never required: browsers and
+   * token-holding agents have none. Whoever shows one is checked against
+   * our agent CA in the early handler (enroll.c); the TLS layer accepts
+   * any, so a bad one gets a clear 401 rather than a failed handshake. */
   SoupServer *server = soup_server_new ("tls-certificate", cert,
+      "tls-auth-mode", G_TLS_AUTHENTICATION_REQUESTED,
       "server-header", "webremote", "raw-paths", TRUE, NULL);
 
   /* libsoup keeps one handler record per path and runs the early callback
    * of the most specific one only, so each path needs it. */
+  g_signal_connect (server, "request-started",
+      G_CALLBACK (on_request_started), NULL);
   for (gsize i = 0; i < G_N_ELEMENTS (paths); i++)
     soup_server_add_early_handler (server, paths[i], early_handler, gw, NULL);
   soup_server_add_handler (server, "/api/v1", wr_api_handle, gw, NULL);
+  soup_server_add_handler (server, "/api/v1/agent/renew",
+      wr_enroll_renew_handler, gw, NULL);
   soup_server_add_handler (server, "/healthz", healthz_handler, gw, NULL);
   soup_server_add_handler (server, "/ws", ws_plain_handler, gw, NULL);
   soup_server_add_websocket_handler (server, "/ws/client", NULL,

@@ -5,6 +5,8 @@
 
 #include <string.h>
 
+#include "common/command-envelope.h"
+#include "common/crypto.h"
 #include "common/protocol.h"
 #include "gateway/rbac.h"
 #include "gateway/session.h"
@@ -18,7 +20,28 @@ struct _WrSignaling {
   GHashTable *sessions;   /* sid -> WrSession */
   GHashTable *clients;    /* WrConnection -> NULL (set, holds a ref) */
   GHashTable *agents;     /* WrConnection -> bound agent id */
+  GHashTable *commands;   /* cid -> PendingCommand, until command.exit */
+  GHashTable *command_seq; /* sid -> gint64 *, the last envelope seq */
 };
+
+/* Commands in flight per session: more are refused until one exits. */
+#define WR_SIGNALING_MAX_COMMANDS_PER_SESSION 4
+
+/* A command the gateway signed and sent: where its output goes. */
+typedef struct {
+  char *sid;
+  char *ref;    /* the id of the client's command.run, or NULL */
+} PendingCommand;
+
+static void
+pending_command_free (gpointer data)
+{
+  PendingCommand *p = data;
+
+  g_free (p->sid);
+  g_free (p->ref);
+  g_free (p);
+}
 
 typedef void (*Handler) (WrSignaling *self, WrConnection *conn,
     JsonObject *msg);
@@ -183,6 +206,15 @@ end_session (WrSignaling *self, WrSession *s, const char *reason,
     GHashTableIter *iter)
 {
   g_autoptr (GError) error = NULL;
+  GHashTableIter citer;
+  PendingCommand *p;
+
+  /* Output of its commands has nowhere to go any more. */
+  g_hash_table_iter_init (&citer, self->commands);
+  while (g_hash_table_iter_next (&citer, NULL, (gpointer *) &p))
+    if (g_str_equal (p->sid, s->sid))
+      g_hash_table_iter_remove (&citer);
+  g_hash_table_remove (self->command_seq, s->sid);
 
   if (self->store && !wr_store_session_end (self->store, s->sid, reason,
           g_get_real_time () / G_USEC_PER_SEC, &error))
@@ -366,7 +398,116 @@ client_session_end (WrSignaling *self, WrConnection *conn, JsonObject *msg)
   end_session (self, s, "ended by the viewer", NULL);
 }
 
+/* command.run: only in a live session of the sender whose granted scopes
+ * include `command`. The gateway signs what it sends; the agent checks the
+ * signature, replays and its own allowlist (docs/security.md). */
+static void
+client_command_run (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  const char *ref = wr_message_get_string (msg, "id");
+  const char *name = wr_message_get_string (msg, "command");
+  JsonArray *args = json_object_has_member (msg, "args")
+      ? json_object_get_array_member (msg, "args") : NULL;
+  WrSession *s = lookup_session (self, conn, msg);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+  g_autofree char *nonce = NULL;
+  g_autofree char *cid = NULL;
+  g_autofree char *token = NULL;
+  GHashTableIter iter;
+  PendingCommand *p;
+  gint64 *seq;
+  guint running = 0;
+  JsonBuilder *b;
+
+  if (!s)
+    return;
+  if (s->client != conn) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
+        "no such session", ref);
+    return;
+  }
+  if (!g_strv_contains ((const char *const *) s->scopes, "command")) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_FORBIDDEN,
+        "this session was not granted the command scope", ref);
+    return;
+  }
+  if (!self->signer) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_INTERNAL,
+        "cannot sign commands now", ref);
+    return;
+  }
+  g_hash_table_iter_init (&iter, self->commands);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &p))
+    if (g_str_equal (p->sid, s->sid))
+      running++;
+  if (running >= WR_SIGNALING_MAX_COMMANDS_PER_SESSION) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_RATE_LIMITED,
+        "too many commands running in this session", ref);
+    return;
+  }
+
+  for (guint i = 0; args && i < json_array_get_length (args); i++)
+    g_ptr_array_add (argv, (gpointer) json_array_get_string_element (args,
+            i));
+  g_ptr_array_add (argv, NULL);
+
+  seq = g_hash_table_lookup (self->command_seq, s->sid);
+  if (!seq) {
+    seq = g_new0 (gint64, 1);
+    g_hash_table_insert (self->command_seq, g_strdup (s->sid), seq);
+  }
+  nonce = wr_random_token (16);
+  cid = wr_random_token (12);
+  {
+    WrCommandEnvelope env = {
+      .sid = s->sid,
+      .agent = s->agent_id,
+      .seq = *seq + 1,
+      .nonce = nonce,
+      .exp = g_get_real_time () / G_USEC_PER_SEC + WR_COMMAND_LIFETIME_S,
+      .cid = cid,
+      .name = (char *) name,
+      .argv = (GStrv) argv->pdata,
+    };
+    token = wr_grant_signer_sign_command (self->signer, &env, &error);
+  }
+  if (!token) {
+    wr_connection_send_error (conn, g_error_matches (error,
+            WR_COMMAND_ENVELOPE_ERROR, WR_COMMAND_ENVELOPE_ERROR_MALFORMED)
+        ? WR_PROTOCOL_ERROR_INVALID_FIELD : WR_PROTOCOL_ERROR_INTERNAL,
+        error->message, ref);
+    return;
+  }
+  (*seq)++;
+
+  p = g_new0 (PendingCommand, 1);
+  p->sid = g_strdup (s->sid);
+  p->ref = g_strdup (ref);
+  g_hash_table_insert (self->commands, g_strdup (cid), p);
+  /* Arguments are not logged: they may hold anything. */
+  g_message ("session %s: %s runs command %s (%s, %u argument(s))", s->sid,
+      s->user, name, cid, argv->len - 1);
+
+  b = wr_message_new ("command.exec");
+  add_string (b, "id", cid);
+  add_string (b, "sid", s->sid);
+  add_string (b, "envelope", token);
+  send_built (s->agent, b);
+  g_object_unref (b);
+
+  b = wr_message_new ("command.accepted");
+  if (ref)
+    add_string (b, "ref", ref);
+  add_string (b, "sid", s->sid);
+  add_string (b, "cid", cid);
+  add_string (b, "command", name);
+  send_built (conn, b);
+  g_object_unref (b);
+}
+
 static const HandlerEntry client_handlers[] = {
+  { "command.run", client_command_run },
   { "ping", client_ping },
   { "session.request", client_session_request },
   { "sdp.answer", client_relay },
@@ -397,6 +538,25 @@ agent_hello (WrSignaling *self, WrConnection *conn, JsonObject *msg)
     wr_connection_close (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
         "wrong agent id");
     return;
+  }
+
+  /* A pre-shared token may claim any id, but never that of an agent that
+   * enrolled: those prove who they are with their certificate only. */
+  if (bound && !*bound && self->store) {
+    g_autoptr (GError) error = NULL;
+    g_autoptr (WrAgentCert) cert = wr_store_agent_get_cert (self->store, id,
+        &error);
+    if ((cert && cert->serial) || (!cert && !g_error_matches (error,
+                WR_STORE_ERROR, WR_STORE_ERROR_NOT_FOUND))) {
+      g_message ("agent from %s claimed the enrolled id '%s' with the "
+          "pre-shared token", wr_connection_get_peer_address (conn), id);
+      wr_connection_send_error (conn, WR_PROTOCOL_ERROR_UNAUTHORIZED,
+          "this agent is enrolled; it must connect with its certificate",
+          NULL);
+      wr_connection_close (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+          "enrolled agent id");
+      return;
+    }
   }
 
   /* The store knows every agent that ever connected, with its group; an
@@ -451,12 +611,124 @@ agent_ignore (WrSignaling *self, WrConnection *conn, JsonObject *msg)
 {
 }
 
+/* The command @cid of the session @msg names, sent over @conn; NULL when
+ * the agent speaks of something that is not its own. */
+static PendingCommand *
+agent_command (WrSignaling *self, WrConnection *conn, const char *cid,
+    const char *sid, WrSession **session)
+{
+  PendingCommand *p = cid ? g_hash_table_lookup (self->commands, cid) : NULL;
+  WrSession *s;
+
+  if (!p || (sid && !g_str_equal (p->sid, sid)))
+    return NULL;
+  s = g_hash_table_lookup (self->sessions, p->sid);
+  if (!s || s->agent != conn)
+    return NULL;
+  *session = s;
+  return p;
+}
+
+/* A refused command: the agent's error goes to the viewer who asked. */
+static gboolean
+relay_command_error (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  static const char *const codes[] = { "forbidden", "invalid_field",
+    "rate_limited", "not_found", "internal", NULL };
+  const char *ref = wr_message_get_string (msg, "ref");
+  const char *code = wr_message_get_string (msg, "code");
+  WrSession *s = NULL;
+  PendingCommand *p = agent_command (self, conn, ref, NULL, &s);
+  JsonBuilder *b;
+
+  if (!p)
+    return FALSE;
+  b = wr_message_new ("error");
+  add_string (b, "code", g_strv_contains (codes, code) ? code : "internal");
+  add_string (b, "message", wr_message_get_string (msg, "message"));
+  add_string (b, "ref", p->ref ? p->ref : ref);
+  send_built (s->client, b);
+  g_object_unref (b);
+  g_message ("session %s: the agent refused command %s: %s", s->sid, ref,
+      wr_message_get_string (msg, "message"));
+  g_hash_table_remove (self->commands, ref);
+  return TRUE;
+}
+
 static void
 agent_error (WrSignaling *self, WrConnection *conn, JsonObject *msg)
 {
+  if (relay_command_error (self, conn, msg))
+    return;
   g_debug ("agent %s reported %s: %s", wr_connection_get_agent_id (conn),
       wr_message_get_string (msg, "code"),
       wr_message_get_string (msg, "message"));
+}
+
+static void
+agent_command_output (WrSignaling *self, WrConnection *conn,
+    JsonObject *msg)
+{
+  const char *cid = wr_message_get_string (msg, "cid");
+  const char *stream = wr_message_get_string (msg, "stream");
+  WrSession *s = NULL;
+  JsonBuilder *b;
+
+  if (!agent_command (self, conn, cid, wr_message_get_string (msg, "sid"),
+          &s)) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
+        "no such command", wr_message_get_string (msg, "id"));
+    return;
+  }
+  if (!g_str_equal (stream, "stdout") && !g_str_equal (stream, "stderr")) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_INVALID_FIELD,
+        "field 'stream' must be stdout or stderr",
+        wr_message_get_string (msg, "id"));
+    return;
+  }
+  b = wr_message_new ("command.output");
+  add_string (b, "sid", s->sid);
+  add_string (b, "cid", cid);
+  add_string (b, "stream", stream);
+  add_string (b, "data", wr_message_get_string (msg, "data"));
+  send_built (s->client, b);
+  g_object_unref (b);
+}
+
+static void
+agent_command_exit (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  const char *cid = wr_message_get_string (msg, "cid");
+  gint64 sig = wr_message_get_int (msg, "signal", 0);
+  WrSession *s = NULL;
+  JsonBuilder *b;
+
+  if (!agent_command (self, conn, cid, wr_message_get_string (msg, "sid"),
+          &s)) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
+        "no such command", wr_message_get_string (msg, "id"));
+    return;
+  }
+  b = wr_message_new ("command.exit");
+  add_string (b, "sid", s->sid);
+  add_string (b, "cid", cid);
+  json_builder_set_member_name (b, "status");
+  json_builder_add_int_value (b, wr_message_get_int (msg, "status", -1));
+  if (sig > 0) {
+    json_builder_set_member_name (b, "signal");
+    json_builder_add_int_value (b, sig);
+  }
+  json_builder_set_member_name (b, "timed_out");
+  json_builder_add_boolean_value (b, wr_message_get_bool (msg, "timed_out",
+          FALSE));
+  json_builder_set_member_name (b, "truncated");
+  json_builder_add_boolean_value (b, wr_message_get_bool (msg, "truncated",
+          FALSE));
+  send_built (s->client, b);
+  g_object_unref (b);
+  g_message ("session %s: command %s exited with status %" G_GINT64_FORMAT,
+      s->sid, cid, wr_message_get_int (msg, "status", -1));
+  g_hash_table_remove (self->commands, cid);
 }
 
 static void
@@ -508,6 +780,8 @@ static const HandlerEntry agent_handlers[] = {
   { "ice.candidate", agent_relay },
   { "session.ended", agent_session_ended },
   { "session.refused", agent_session_refused },
+  { "command.output", agent_command_output },
+  { "command.exit", agent_command_exit },
 };
 
 static void
@@ -619,6 +893,10 @@ wr_signaling_new (WrAgentRegistry *registry, WrAuth *auth, WrStore *store)
       (GDestroyNotify) wr_session_free);
   self->clients = g_hash_table_new_full (NULL, NULL, g_object_unref, NULL);
   self->agents = g_hash_table_new_full (NULL, NULL, g_object_unref, g_free);
+  self->commands = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      pending_command_free);
+  self->command_seq = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      g_free);
   return self;
 }
 
@@ -641,6 +919,8 @@ wr_signaling_free (WrSignaling *self)
   g_hash_table_unref (self->sessions);
   g_hash_table_unref (self->clients);
   g_hash_table_unref (self->agents);
+  g_hash_table_unref (self->commands);
+  g_hash_table_unref (self->command_seq);
   g_object_unref (self->auth);
   g_free (self);
 }

@@ -1462,6 +1462,165 @@ wr_store_agent_delete (WrStore *store, const char *id, GError **error)
 }
 
 /* ------------------------------------------------------------------ */
+/* Enrollment */
+
+gboolean
+wr_store_enroll_token_create (WrStore *store, const char *token_hash,
+    const char *group_name, gint64 expires_at, gint64 now, GError **error)
+{
+  gint64 gid = 0;
+
+  if (!check_text ("group name", group_name, WR_STORE_MAX_NAME, TEXT_PLAIN,
+          error))
+    return FALSE;
+  if (!begin (store, error))
+    return FALSE;
+  if (!group_id (store, group_name, &gid, error))
+    return rollback (store);
+  {
+    WrDbParam params[] = { WR_DB_TEXT (token_hash), WR_DB_INT (gid),
+      WR_DB_INT (expires_at), WR_DB_INT (now) };
+
+    if (!EXEC ("INSERT INTO enroll_tokens (token_hash, group_id, expires_at, "
+            "created_at) VALUES ($1, $2, $3, $4)", params, NULL))
+      return rollback (store);
+  }
+  return commit (store, error);
+}
+
+gboolean
+wr_store_agent_enroll (WrStore *store, const char *token_hash,
+    const char *agent_id, const char *serial, gint64 not_after, gint64 now,
+    GError **error)
+{
+  g_autoptr (WrDbResult) res = NULL;
+  g_autoptr (WrDbResult) agent = NULL;
+  gint64 gid;
+
+  if (!check_text ("agent id", agent_id, WR_STORE_MAX_NAME, TEXT_PLAIN, error))
+    return FALSE;
+  if (!begin (store, error))
+    return FALSE;
+  {
+    WrDbParam params[] = { WR_DB_TEXT (token_hash), WR_DB_INT (now) };
+
+    /* the consuming UPDATE is the check: two requests racing with one
+     * token cannot both change the row */
+    if (!EXEC ("UPDATE enroll_tokens SET used_at = $2 WHERE token_hash = $1 "
+            "AND used_at IS NULL AND expires_at > $2 RETURNING group_id",
+            params, &res))
+      return rollback (store);
+    if (res->n_rows == 0) {
+      g_autoptr (WrDbResult) why = NULL;
+      WrDbParam p1[] = { WR_DB_TEXT (token_hash) };
+
+      if (!EXEC ("SELECT used_at, expires_at FROM enroll_tokens "
+              "WHERE token_hash = $1", p1, &why))
+        return rollback (store);
+      rollback (store);
+      if (why->n_rows == 0)
+        return not_found (error, "the enrollment token is not valid");
+      if (wr_db_result_get (why, 0, 0))
+        return not_found (error, "the enrollment token was already used");
+      return not_found (error, "the enrollment token has expired");
+    }
+    gid = wr_db_result_get_int (res, 0, 0);
+  }
+  {
+    WrDbParam params[] = { WR_DB_TEXT (agent_id) };
+
+    if (!EXEC ("SELECT cert_serial, revoked FROM agents WHERE id = $1",
+            params, &agent))
+      return rollback (store);
+    if (agent->n_rows > 0 && wr_db_result_get (agent, 0, 0)
+        && wr_db_result_get_int (agent, 0, 1) == 0) {
+      rollback (store);
+      return conflict (error, "the agent id '%s' belongs to an enrolled "
+          "agent; revoke or delete it first", agent_id);
+    }
+  }
+  {
+    WrDbParam params[] = { WR_DB_TEXT (agent_id), WR_DB_INT (gid),
+      WR_DB_TEXT (serial), WR_DB_INT (not_after), WR_DB_INT (now) };
+
+    if (!EXEC ("INSERT INTO agents (id, name, group_id, created_at, "
+            "last_seen, cert_serial, cert_not_after, revoked) "
+            "VALUES ($1, $1, $2, $5, $5, $3, $4, 0) ON CONFLICT (id) DO "
+            "UPDATE SET group_id = excluded.group_id, "
+            "cert_serial = excluded.cert_serial, "
+            "cert_not_after = excluded.cert_not_after, revoked = 0",
+            params, NULL))
+      return rollback (store);
+  }
+  return commit (store, error);
+}
+
+void
+wr_agent_cert_free (WrAgentCert *cert)
+{
+  if (!cert)
+    return;
+  g_free (cert->serial);
+  g_free (cert);
+}
+
+WrAgentCert *
+wr_store_agent_get_cert (WrStore *store, const char *id, GError **error)
+{
+  g_autoptr (WrDbResult) res = NULL;
+  WrDbParam params[] = { WR_DB_TEXT (id) };
+  WrAgentCert *cert;
+
+  if (!check_text ("agent id", id, WR_STORE_MAX_NAME, TEXT_PLAIN, error))
+    return NULL;
+  if (!EXEC ("SELECT cert_serial, cert_not_after, revoked FROM agents "
+          "WHERE id = $1", params, &res))
+    return NULL;
+  if (res->n_rows == 0) {
+    not_found (error, "no agent with id '%s'", id);
+    return NULL;
+  }
+  cert = g_new0 (WrAgentCert, 1);
+  cert->serial = dup_cell (res, 0, 0);
+  cert->not_after = wr_db_result_get_int (res, 0, 1);
+  cert->revoked = wr_db_result_get_int (res, 0, 2) != 0;
+  return cert;
+}
+
+gboolean
+wr_store_agent_renew_cert (WrStore *store, const char *id,
+    const char *old_serial, const char *serial, gint64 not_after,
+    GError **error)
+{
+  g_autoptr (WrDbResult) res = NULL;
+  WrDbParam params[] = { WR_DB_TEXT (id), WR_DB_TEXT (old_serial),
+    WR_DB_TEXT (serial), WR_DB_INT (not_after) };
+
+  if (!EXEC ("UPDATE agents SET cert_serial = $3, cert_not_after = $4 "
+          "WHERE id = $1 AND cert_serial = $2 AND revoked = 0", params, &res))
+    return FALSE;
+  if (res->changes == 0)
+    return conflict (error, "the certificate of agent '%s' is no longer "
+        "current", id);
+  return TRUE;
+}
+
+gboolean
+wr_store_agent_revoke (WrStore *store, const char *id, GError **error)
+{
+  g_autoptr (WrDbResult) res = NULL;
+  WrDbParam params[] = { WR_DB_TEXT (id) };
+
+  if (!check_text ("agent id", id, WR_STORE_MAX_NAME, TEXT_PLAIN, error))
+    return FALSE;
+  if (!EXEC ("UPDATE agents SET revoked = 1 WHERE id = $1", params, &res))
+    return FALSE;
+  if (res->changes == 0)
+    return not_found (error, "no agent with id '%s'", id);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------ */
 /* Grants */
 
 void

@@ -369,6 +369,46 @@ GPtrArray *wr_store_agent_list (WrStore *store, GError **error);
 gboolean wr_store_agent_delete (WrStore *store, const char *id,
     GError **error);
 
+/* Enrollment (docs/security.md). Tokens are stored as their SHA-256 hex. */
+gboolean wr_store_enroll_token_create (WrStore *store, const char *token_hash,
+    const char *group_name, gint64 expires_at, gint64 now, GError **error);
+
+/**
+ * wr_store_agent_enroll:
+ * In one transaction: consumes the enrollment token (NOT_FOUND with a
+ * message saying whether it is unknown, used or expired), refuses an id
+ * that belongs to an enrolled, non-revoked agent (CONFLICT; the token is
+ * then left unused), and records the agent in the token's group with its
+ * certificate's serial.
+ */
+gboolean wr_store_agent_enroll (WrStore *store, const char *token_hash,
+    const char *agent_id, const char *serial, gint64 not_after, gint64 now,
+    GError **error);
+
+typedef struct {
+  char *serial;        /* (nullable): never enrolled */
+  gint64 not_after;
+  gboolean revoked;
+} WrAgentCert;
+
+void wr_agent_cert_free (WrAgentCert *cert);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (WrAgentCert, wr_agent_cert_free)
+
+/* NOT_FOUND for an unknown (or deleted) agent. */
+WrAgentCert *wr_store_agent_get_cert (WrStore *store, const char *id,
+    GError **error);
+
+/* Replaces the certificate of an enrolled agent whose current serial is
+ * @old_serial (CONFLICT otherwise: revoked, or renewed meanwhile). */
+gboolean wr_store_agent_renew_cert (WrStore *store, const char *id,
+    const char *old_serial, const char *serial, gint64 not_after,
+    GError **error);
+
+/* Refuses the agent's certificate from now on; a new enrollment (a new
+ * token from an administrator) may bring it back. */
+gboolean wr_store_agent_revoke (WrStore *store, const char *id,
+    GError **error);
+
 /* ------------------------------------------------------------------ */
 /* Grants: subject -> role, on one agent group or on all of them */
 

@@ -28,17 +28,13 @@
 #include "config.h"
 
 #include <string.h>
-#include <sys/prctl.h>
-#include <signal.h>
 #include <unistd.h>
-
-#include <glib/gstdio.h>
-#include <libsoup/soup.h>
 
 #include "common/autocleanups.h"
 #include "common/crypto.h"
 #include "common/grant.h"
 #include "common/protocol.h"
+#include "fake-gateway.h"
 
 #define AGENT_ID "offer-race-agent"
 
@@ -52,192 +48,16 @@
 #define AGAIN_ROUNDS 40
 
 typedef struct {
-  char *dir;
-  GTlsCertificate *cert;
-  char *fingerprint;
-  SoupServer *server;
-  char *base_url;
-  SoupWebsocketConnection *ws;   /* the agent's connection */
-  GQueue received;               /* JsonObject, validated agent -> gateway */
-  guint invalid;
-
-  EVP_PKEY *key;                 /* "the gateway's" grant key */
-
-  GSubprocess *xvfb;
-  char *display;
-  GSubprocess *agent;
-  char *agent_log;
-  char *first_display;           /* from agent.hello */
-
+  WrFakeGateway gw;              /* shared with the other agent tests */
   guint starts;                  /* session.start messages sent */
   gint64 slowest_us;             /* slowest start -> offer */
 } Fixture;
-
-/* ---- fake gateway ---- */
-
-static void
-on_ws_message (SoupWebsocketConnection *conn, gint type, GBytes *bytes,
-    gpointer user_data)
-{
-  Fixture *f = user_data;
-  g_autoptr (GError) error = NULL;
-  gsize len;
-  const char *data = g_bytes_get_data (bytes, &len);
-  JsonObject *msg;
-
-  msg = wr_message_parse (data, len, WR_CHANNEL_AGENT_TO_GATEWAY, NULL,
-      &error);
-  if (!msg) {
-    g_printerr ("# the agent sent an invalid message: %s: %.*s\n",
-        error->message, (int) MIN (len, 200), data);
-    f->invalid++;
-    return;
-  }
-  g_queue_push_tail (&f->received, msg);
-}
-
-static void
-ws_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
-    SoupWebsocketConnection *conn, gpointer user_data)
-{
-  Fixture *f = user_data;
-
-  g_clear_object (&f->ws);
-  f->ws = g_object_ref (conn);
-  g_signal_connect (conn, "message", G_CALLBACK (on_ws_message), f);
-}
-
-static void
-send_json (Fixture *f, JsonBuilder *b)
-{
-  g_autofree char *text = wr_message_builder_finish (b);
-
-  soup_websocket_connection_send_text (f->ws, text);
-}
-
-/* ---- waiting ---- */
-
-static gboolean
-timeout_cb (gpointer user_data)
-{
-  *(gboolean *) user_data = TRUE;
-  return G_SOURCE_REMOVE;
-}
-
-static void
-run_for (guint ms)
-{
-  gboolean done = FALSE;
-
-  g_timeout_add (ms, timeout_cb, &done);
-  while (!done)
-    g_main_context_iteration (NULL, TRUE);
-}
-
-/* The first received message of @type (for @sid when given), removed from
- * the queue; waits up to @ms. */
-static JsonObject *
-take (Fixture *f, const char *type, const char *sid, guint ms)
-{
-  gint64 deadline = g_get_monotonic_time () + (gint64) ms * 1000;
-
-  for (;;) {
-    for (GList *l = f->received.head; l; l = l->next) {
-      JsonObject *m = l->data;
-      if (g_str_equal (wr_message_get_type (m), type)
-          && (!sid || g_strcmp0 (wr_message_get_string (m, "sid"),
-                  sid) == 0)) {
-        g_queue_delete_link (&f->received, l);
-        return m;
-      }
-    }
-    if (g_get_monotonic_time () >= deadline)
-      return NULL;
-    run_for (5);
-  }
-}
-
-/* ---- processes ---- */
-
-static void
-child_setup (gpointer data)
-{
-  setpgid (0, 0);
-  /* Should this test die, its children go with it. */
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-}
-
-static void
-start_xvfb (Fixture *f)
-{
-  g_autoptr (GSubprocessLauncher) l =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDERR_SILENCE);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GIOChannel) ch = NULL;
-  g_autofree char *line = NULL;
-  int fds[2];
-
-  g_assert_cmpint (pipe (fds), ==, 0);
-  g_subprocess_launcher_take_fd (l, fds[1], 3);
-  g_subprocess_launcher_set_child_setup (l, child_setup, NULL, NULL);
-  /* Small, so that capture and encoding keep up with 120 fps. */
-  f->xvfb = g_subprocess_launcher_spawn (l, &error, "Xvfb", "-displayfd",
-      "3", "-screen", "0", "320x240x24", "-nolisten", "tcp", NULL);
-  g_assert_no_error (error);
-  ch = g_io_channel_unix_new (fds[0]);
-  g_io_channel_set_close_on_unref (ch, TRUE);
-  g_io_channel_read_line (ch, &line, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-  f->display = g_strdup_printf (":%d", atoi (line));
-}
-
-static void
-start_agent (Fixture *f, const char *grant_key)
-{
-  const char *build = g_getenv ("WR_BUILD_ROOT");
-  g_autofree char *bin = g_build_filename (build ? build : ".", "agent",
-      "webremote-agent", NULL);
-  g_autofree char *conf = g_build_filename (f->dir, "agent.conf", NULL);
-  g_autofree char *token = g_build_filename (f->dir, "token", NULL);
-  g_autoptr (GSubprocessLauncher) l =
-      g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
-  g_autoptr (GError) error = NULL;
-  /* The most buffers per second through the tee: the more often one
-   * arrives, the sooner a peer that is linked but not ready is hit. */
-  const char *conf_text = "[video]\nframerate=120\n";
-
-  g_assert_true (g_file_set_contents (conf, conf_text, -1, NULL));
-  g_assert_true (g_file_set_contents (token, "offer-race-token-0123456789",
-          -1, NULL));
-  f->agent_log = g_build_filename (f->dir, "agent.log", NULL);
-  g_subprocess_launcher_set_stderr_file_path (l, f->agent_log);
-  g_subprocess_launcher_set_stdout_file_path (l, "/dev/null");
-  g_subprocess_launcher_unsetenv (l, "WEBREMOTE_AGENT_TOKEN");
-  g_subprocess_launcher_set_child_setup (l, child_setup, NULL, NULL);
-  f->agent = g_subprocess_launcher_spawn (l, &error, bin,
-      "--config", conf, "--gateway", f->base_url,
-      "--fingerprint", f->fingerprint, "--grant-key", grant_key,
-      "--id", AGENT_ID, "--display", f->display,
-      "--ice-address", "127.0.0.1", "--token-file", token, NULL);
-  g_assert_no_error (error);
-}
-
-static char *
-agent_log (Fixture *f)
-{
-  char *text = NULL;
-
-  if (!g_file_get_contents (f->agent_log, &text, NULL, NULL))
-    return g_strdup ("");
-  return text;
-}
 
 /* The end of the agent's log, for a failure message. */
 static void
 print_agent_log_tail (Fixture *f)
 {
-  g_autofree char *log = agent_log (f);
+  g_autofree char *log = wr_fake_gateway_agent_log (&f->gw);
   gsize len = strlen (log);
   const char *tail = log + (len > 3000 ? len - 3000 : 0);
 
@@ -249,7 +69,7 @@ static guint
 count_agent (Fixture *f, const char *what)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%s/%s",
-      g_subprocess_get_identifier (f->agent), what);
+      g_subprocess_get_identifier (f->gw.agent), what);
   g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
   guint n = 0;
 
@@ -262,94 +82,16 @@ count_agent (Fixture *f, const char *what)
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  g_autofree char *crt = NULL, *key = NULL;
-  g_autofree char *line = NULL;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (GSList) uris = NULL;
-  g_autoptr (JsonObject) hello = NULL;
-  g_autoptr (JsonBuilder) b = NULL;
-  JsonArray *displays;
-
-  /* A watchdog: fail rather than hang (children die with us). */
+  /* The highest frame rate: a race window is hit sooner. */
+  wr_fake_gateway_setup (&f->gw, AGENT_ID, "[video]\nframerate=120\n");
+  /* A longer watchdog than the fake gateway's: hundreds of starts. */
   alarm (60);
-  g_queue_init (&f->received);
-  f->dir = g_dir_make_tmp ("wr-offer-race-XXXXXX", NULL);
-  crt = g_build_filename (f->dir, "gw.crt", NULL);
-  key = g_build_filename (f->dir, "gw.key", NULL);
-  g_assert_true (wr_self_signed_certificate_create (crt, key, NULL, &error));
-  f->cert = g_tls_certificate_new_from_files (crt, key, &error);
-  g_assert_no_error (error);
-  f->fingerprint = wr_certificate_fingerprint (f->cert);
-
-  f->server = soup_server_new ("tls-certificate", f->cert, NULL);
-  soup_server_add_websocket_handler (f->server, "/ws/agent", NULL, NULL,
-      ws_handler, f, NULL);
-  soup_server_listen_local (f->server, 0, SOUP_SERVER_LISTEN_HTTPS
-      | SOUP_SERVER_LISTEN_IPV4_ONLY, &error);
-  g_assert_no_error (error);
-  uris = soup_server_get_uris (f->server);
-  f->base_url = g_strdup_printf ("https://127.0.0.1:%d",
-      g_uri_get_port (uris->data));
-  g_slist_free_full (g_steal_pointer (&uris), (GDestroyNotify) g_uri_unref);
-
-  f->key = wr_grant_key_generate (&error);
-  g_assert_no_error (error);
-  line = wr_grant_public_key_to_string (f->key);
-
-  start_xvfb (f);
-  start_agent (f, line);
-
-  hello = take (f, "agent.hello", NULL, 15000);
-  if (!hello) {
-    g_autofree char *log = agent_log (f);
-    g_error ("no agent.hello within 15 s; agent log:\n%s", log);
-  }
-  displays = json_object_get_array_member (hello, "displays");
-  g_assert_cmpuint (json_array_get_length (displays), ==, 1);
-  f->first_display = g_strdup (json_object_get_string_member (
-          json_array_get_object_element (displays, 0), "name"));
-  b = wr_message_new ("agent.welcome");
-  json_builder_set_member_name (b, "version");
-  json_builder_add_string_value (b, "test");
-  send_json (f, b);
 }
 
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  if (f->agent) {
-    g_subprocess_send_signal (f->agent, SIGKILL);
-    g_subprocess_wait (f->agent, NULL, NULL);
-  }
-  if (f->xvfb) {
-    g_subprocess_send_signal (f->xvfb, SIGKILL);
-    g_subprocess_wait (f->xvfb, NULL, NULL);
-  }
-  g_clear_object (&f->agent);
-  g_clear_object (&f->xvfb);
-  g_clear_object (&f->ws);
-  if (f->server)
-    soup_server_disconnect (f->server);
-  g_clear_object (&f->server);
-  g_clear_object (&f->cert);
-  g_queue_clear_full (&f->received, (GDestroyNotify) json_object_unref);
-  EVP_PKEY_free (f->key);
-  if (f->dir && !g_getenv ("WR_KEEP_TMP")) {
-    const char *names[] = { "gw.crt", "gw.key", "agent.conf", "token",
-      "agent.log" };
-    for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
-      g_autofree char *p = g_build_filename (f->dir, names[i], NULL);
-      g_unlink (p);
-    }
-    g_rmdir (f->dir);
-  }
-  g_free (f->dir);
-  g_free (f->fingerprint);
-  g_free (f->base_url);
-  g_free (f->display);
-  g_free (f->agent_log);
-  g_free (f->first_display);
-  alarm (0);
+  wr_fake_gateway_teardown (&f->gw);
 }
 
 /* ---- sessions ---- */
@@ -361,18 +103,18 @@ send_start (Fixture *f, const char *sid)
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   WrGrant g = {
     .sid = (char *) sid, .user = (char *) "alice", .agent = (char *) AGENT_ID,
-    .display = f->first_display, .scopes = (GStrv) scopes,
+    .display = f->gw.first_display, .scopes = (GStrv) scopes,
     .iat = now, .exp = now + 300,
   };
   g_autoptr (GError) error = NULL;
-  g_autofree char *grant = wr_grant_sign (f->key, &g, &error);
+  g_autofree char *grant = wr_grant_sign (f->gw.key, &g, &error);
   g_autoptr (JsonBuilder) b = wr_message_new ("session.start");
 
   g_assert_no_error (error);
   json_builder_set_member_name (b, "sid");
   json_builder_add_string_value (b, sid);
   json_builder_set_member_name (b, "display");
-  json_builder_add_string_value (b, f->first_display);
+  json_builder_add_string_value (b, f->gw.first_display);
   json_builder_set_member_name (b, "user");
   json_builder_add_string_value (b, "alice");
   json_builder_set_member_name (b, "scopes");
@@ -385,7 +127,7 @@ send_start (Fixture *f, const char *sid)
   json_builder_end_array (b);
   json_builder_set_member_name (b, "grant");
   json_builder_add_string_value (b, grant);
-  send_json (f, b);
+  wr_fake_gateway_send (&f->gw, b);
   f->starts++;
 }
 
@@ -398,7 +140,7 @@ send_end (Fixture *f, const char *sid)
   json_builder_add_string_value (b, sid);
   json_builder_set_member_name (b, "reason");
   json_builder_add_string_value (b, "viewer left");
-  send_json (f, b);
+  wr_fake_gateway_send (&f->gw, b);
 }
 
 /* @sid was started at @started_us (monotonic): its offer must arrive within
@@ -410,9 +152,10 @@ expect_offer (Fixture *f, const char *sid, gint64 started_us,
 {
   gint64 left_ms = OFFER_TIMEOUT_MS
       - (g_get_monotonic_time () - started_us) / 1000;
-  g_autoptr (JsonObject) offer = take (f, "sdp.offer", sid,
-      (guint) MAX (left_ms, 0));
-  g_autoptr (JsonObject) ended = take (f, "session.ended", sid, 0);
+  g_autoptr (JsonObject) offer = wr_fake_gateway_take (&f->gw, "sdp.offer",
+      sid, (guint) MAX (left_ms, 0));
+  g_autoptr (JsonObject) ended = wr_fake_gateway_take (&f->gw,
+      "session.ended", sid, 0);
   const char *sdp;
 
   if (!offer) {
@@ -444,7 +187,8 @@ wait_for_peers (Fixture *f, gint64 n)
   for (;;) {
     JsonObject *status;
 
-    while ((status = take (f, "agent.status", NULL, 0))) {
+    while ((status = wr_fake_gateway_take (&f->gw, "agent.status", NULL,
+                0))) {
       JsonArray *pipelines = json_object_get_array_member (status,
           "pipelines");
       peers = 0;
@@ -461,7 +205,7 @@ wait_for_peers (Fixture *f, gint64 n)
           G_GINT64_FORMAT " peer(s), not %" G_GINT64_FORMAT " (is it stuck?)",
           peers, n);
     }
-    run_for (5);
+    wr_fake_gateway_run_for (5);
   }
 }
 
@@ -544,10 +288,10 @@ test_rapid_sessions_all_get_offers (Fixture *f, gconstpointer data)
       " ms", f->starts, f->slowest_us / 1000);
   g_assert_cmpuint (f->starts, ==,
       2 * COLD_ROUNDS + 1 + JOINERS + AGAIN_ROUNDS + 2);
-  g_assert_cmpuint (f->invalid, ==, 0);
-  log = agent_log (f);
+  g_assert_cmpuint (f->gw.invalid, ==, 0);
+  log = wr_fake_gateway_agent_log (&f->gw);
   g_assert_null (strstr (log, "no offer after"));
-  g_assert_nonnull (g_subprocess_get_identifier (f->agent));
+  g_assert_nonnull (g_subprocess_get_identifier (f->gw.agent));
 
   /* Hundreds of ended peers left nothing behind: two sessions stream now
    * (about 15 threads and 20 descriptors; a leaked peer costs ~2 threads

@@ -57,6 +57,20 @@ static const struct {
   { "{\"v\":1,\"type\":\"key\",\"code\":\"KeyA\",\"down\":true}",
     WR_CHANNEL_PEER_TO_AGENT },
   { "{\"v\":1,\"type\":\"input.reset\"}", WR_CHANNEL_PEER_TO_AGENT },
+  { "{\"v\":1,\"type\":\"command.run\",\"sid\":\"s\","
+    "\"command\":\"uptime\"}",
+    WR_CHANNEL_CLIENT_TO_GATEWAY },
+  { "{\"v\":1,\"type\":\"command.accepted\",\"sid\":\"s\","
+    "\"cid\":\"c\",\"command\":\"uptime\"}",
+    WR_CHANNEL_GATEWAY_TO_CLIENT },
+  { "{\"v\":1,\"type\":\"command.exec\",\"sid\":\"s\","
+    "\"envelope\":\"p.s\"}", WR_CHANNEL_GATEWAY_TO_AGENT },
+  { "{\"v\":1,\"type\":\"command.output\",\"sid\":\"s\","
+    "\"cid\":\"c\",\"stream\":\"stdout\",\"data\":\"up\"}",
+    WR_CHANNEL_AGENT_TO_GATEWAY },
+  { "{\"v\":1,\"type\":\"command.exit\",\"sid\":\"s\","
+    "\"cid\":\"c\",\"status\":0,\"timed_out\":false,"
+    "\"truncated\":false}", WR_CHANNEL_AGENT_TO_GATEWAY },
 };
 
 static JsonObject *

@@ -451,6 +451,7 @@ wr_harness_free (WrHarness *h)
   g_free (h->agent_id);
   g_free (h->agent_config);
   g_free (h->agent_extra_config);
+  g_free (h->agent_state_dir);
   g_free (h->token);
   g_free (h->store_url);
   g_free (h->gateway_extra_config);
@@ -661,7 +662,8 @@ wr_harness_kill_gateway (WrHarness *h)
 }
 
 static WrChild *
-spawn_agent (WrHarness *h, const char *id, const char *name, GError **error)
+spawn_agent_in (WrHarness *h, const char *id, const char *name,
+    const char *state_dir, GError **error)
 {
   g_autoptr (GString) conf = g_string_new (NULL);
   g_auto (GStrv) env = NULL;
@@ -680,6 +682,12 @@ spawn_agent (WrHarness *h, const char *id, const char *name, GError **error)
     return NULL;
 
   env = child_environ (h);
+  if (state_dir) {
+    const char *argv[] = { h->agent_path, "--config", h->agent_config,
+      "--state-dir", state_dir, "--display", h->display,
+      "--ice-address", "127.0.0.1", "--name", name, NULL };
+    return child_spawn ("agent", argv, env, FALSE, -1, error);
+  }
   {
     const char *argv[] = { h->agent_path, "--config", h->agent_config,
       "--gateway", h->base_url, "--fingerprint", h->fingerprint,
@@ -689,6 +697,83 @@ spawn_agent (WrHarness *h, const char *id, const char *name, GError **error)
       NULL };
     return child_spawn ("agent", argv, env, FALSE, -1, error);
   }
+}
+
+static char *
+run_tool (const char *const *argv, GError **error)
+{
+  g_autoptr (GSubprocess) proc = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  proc = g_subprocess_newv (argv, G_SUBPROCESS_FLAGS_STDOUT_PIPE
+      | G_SUBPROCESS_FLAGS_STDERR_PIPE, error);
+  if (!proc || !g_subprocess_communicate_utf8 (proc, NULL, NULL, &out, &err,
+          error))
+    return NULL;
+  if (!g_subprocess_get_successful (proc)) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s failed: %s",
+        argv[0], err ? g_strstrip (err) : "");
+    return NULL;
+  }
+  return g_strdup (g_strstrip (out));
+}
+
+char *
+wr_harness_ctl (WrHarness *h, const char *const *args, GError **error)
+{
+  g_autofree char *dir = g_path_get_dirname (h->gateway_path);
+  g_autofree char *ctl = g_build_filename (dir, "webremotectl", NULL);
+  g_autoptr (GPtrArray) argv = g_ptr_array_new ();
+
+  g_ptr_array_add (argv, ctl);
+  g_ptr_array_add (argv, (gpointer) "--state-dir");
+  g_ptr_array_add (argv, h->state_dir);
+  if (h->gateway_config) {
+    g_ptr_array_add (argv, (gpointer) "--config");
+    g_ptr_array_add (argv, h->gateway_config);
+  }
+  for (guint i = 0; args[i]; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  return run_tool ((const char *const *) argv->pdata, error);
+}
+
+gboolean
+wr_harness_enroll_agent (WrHarness *h, const char *id, const char *state_dir,
+    GError **error)
+{
+  const char *create[] = { "enroll", "create", "--ttl", "10m", NULL };
+  g_autofree char *token = wr_harness_ctl (h, create, error);
+  g_autofree char *out = NULL;
+
+  if (!token)
+    return FALSE;
+  {
+    const char *argv[] = { h->agent_path, "enroll", h->base_url, token,
+      "--ca-fingerprint", h->fingerprint, "--state-dir", state_dir,
+      "--id", id, NULL };
+    out = run_tool (argv, error);
+  }
+  return out != NULL;
+}
+
+static WrChild *
+spawn_agent (WrHarness *h, const char *id, const char *name, GError **error)
+{
+  return spawn_agent_in (h, id, name, h->agent_state_dir, error);
+}
+
+gboolean
+wr_harness_start_enrolled_agent (WrHarness *h, const char *state_dir,
+    const char *name, GError **error)
+{
+  WrChild *c = spawn_agent_in (h, NULL, name, state_dir, error);
+
+  if (!c)
+    return FALSE;
+  g_ptr_array_add (h->clients, c);
+  return TRUE;
 }
 
 gboolean

@@ -50,6 +50,9 @@ typedef struct {
   char *agent_id;
   char *agent_config;
   char *agent_extra_config;   /* appended to the agent's keyfile (nullable) */
+  char *agent_state_dir;      /* (nullable): when set, agents start with
+                               * --state-dir (enrolled, mTLS) instead of
+                               * the pre-shared token */
 
   /* other X clients (xterm, xclock) */
   GPtrArray *clients;         /* WrChild */
@@ -190,6 +193,29 @@ char *wr_harness_raw_request (WrHarness *h, const char *request,
  * wr_harness_free()); it does not wait until it is online. */
 gboolean wr_harness_start_extra_agent (WrHarness *h, const char *id,
     const char *name, GError **error);
+
+/**
+ * wr_harness_ctl:
+ * Runs webremotectl (beside the gateway binary) on the gateway's state
+ * directory with @args (NULL-terminated).
+ * Returns: (transfer full) (nullable): its stdout, stripped; %NULL with
+ *   @error (holding its stderr) when it failed.
+ */
+char *wr_harness_ctl (WrHarness *h, const char *const *args, GError **error);
+
+/**
+ * wr_harness_enroll_agent:
+ * Makes an enrollment token (webremotectl enroll create) and runs
+ * `webremote-agent enroll` with it for @id into @state_dir, pinning
+ * h->fingerprint.
+ */
+gboolean wr_harness_enroll_agent (WrHarness *h, const char *id,
+    const char *state_dir, GError **error);
+
+/* Starts one more agent from the enrollment in @state_dir (mTLS, no
+ * token); killed by wr_harness_free(); does not wait until it is online. */
+gboolean wr_harness_start_enrolled_agent (WrHarness *h,
+    const char *state_dir, const char *name, GError **error);
 
 /* POST /api/v1/login as admin; sets h->token. */
 gboolean wr_harness_login (WrHarness *h, GError **error);

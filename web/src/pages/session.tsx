@@ -7,6 +7,7 @@ import { InputController } from '../input/input-controller';
 import { SessionClient, type EndInfo, type Phase } from '../rtc/session-client';
 import { readStats, type SessionStats, type StatsSample } from '../rtc/stats';
 import { navigate } from '../router';
+import { CommandsPanel, applyCommandEvent, type CommandRun } from './commands-panel';
 
 declare global {
   interface Window {
@@ -136,6 +137,8 @@ export function SessionPage({ agentId, viewOnly: askedViewOnly }: { agentId: str
   const [keyboardOn, setKeyboardOn] = useState(true);
   const [fullscreen, setFullscreen] = useState(false);
   const [wasConnected, setWasConnected] = useState(false);
+  const [commandRuns, setCommandRuns] = useState<CommandRun[]>([]);
+  const [commandsOpen, setCommandsOpen] = useState(false);
 
   const videoRef = useRef<HTMLVideoElement>(null);
   const stageRef = useRef<HTMLDivElement>(null);
@@ -167,7 +170,9 @@ export function SessionPage({ agentId, viewOnly: askedViewOnly }: { agentId: str
     setNotice(null);
     setConnection('new');
     setWasConnected(false);
-    const scopes = askedViewOnly ? ['view'] : ['view', 'control'];
+    setCommandRuns([]);
+    // `command` is granted only when the user has it; asking costs nothing.
+    const scopes = askedViewOnly ? ['view', 'command'] : ['view', 'control', 'command'];
     const client = new SessionClient(agentId, token, {
       onPhase: (p) => {
         setPhase(p);
@@ -201,6 +206,7 @@ export function SessionPage({ agentId, viewOnly: askedViewOnly }: { agentId: str
         }
       },
       onGranted: setGranted,
+      onCommand: (ev) => setCommandRuns((runs) => applyCommandEvent(runs, ev)),
     }, { scopes, reason });
     clientRef.current = client;
     client.start();
@@ -292,6 +298,16 @@ export function SessionPage({ agentId, viewOnly: askedViewOnly }: { agentId: str
     else stage.requestFullscreen?.().catch(() => setNotice('Fullscreen is not available here.'));
   };
 
+  const canCommand = granted !== null && granted.includes('command');
+  const runCommand = (name: string, args: string[]): boolean => {
+    const ref = clientRef.current?.runCommand(name, args);
+    if (!ref) return false;
+    const run: CommandRun = { ref, cid: null, name, args, chunks: [], exit: null, error: null };
+    // Newest first; the panel keeps the last 20 runs.
+    setCommandRuns((runs) => [run, ...runs].slice(0, 20));
+    return true;
+  };
+
   const disconnect = () => clientRef.current?.stop('user disconnected');
   const reconnect = () => setAttempt((n) => n + 1);
   const title = agent?.name || agentId;
@@ -340,6 +356,18 @@ export function SessionPage({ agentId, viewOnly: askedViewOnly }: { agentId: str
             testId="toggle-keyboard"
           />
             </>
+          )}
+          {canCommand && (
+            <button
+              type="button"
+              class={'btn btn-dark' + (commandsOpen ? ' toggle-on' : '')}
+              aria-pressed={commandsOpen}
+              title="Run a command this machine allows"
+              data-testid="toggle-commands"
+              onClick={() => setCommandsOpen((o) => !o)}
+            >
+              Commands
+            </button>
           )}
           <button type="button" class="btn btn-dark" onClick={toggleFullscreen} disabled={ended}>
             {fullscreen ? 'Exit fullscreen' : 'Fullscreen'}
@@ -396,6 +424,9 @@ export function SessionPage({ agentId, viewOnly: askedViewOnly }: { agentId: str
         )}
       </div>
 
+      {canCommand && commandsOpen && (
+        <CommandsPanel runs={commandRuns} onRun={runCommand} disabled={ended} />
+      )}
       <StatusBar phase={phase} stats={stats} connection={connection} inputReady={inputReady} viewOnly={viewOnly} />
       {askReason && (
         <ReasonDialog

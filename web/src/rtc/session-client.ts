@@ -19,6 +19,13 @@ export interface EndInfo {
   retryable: boolean;
 }
 
+/** What happens to a command run from this session (docs/protocol.md, "Commands"). */
+export type CommandEvent =
+  | { kind: 'accepted'; ref: string; cid: string }
+  | { kind: 'output'; cid: string; stream: 'stdout' | 'stderr'; data: string }
+  | { kind: 'exit'; cid: string; status: number; signal: number | null; timedOut: boolean; truncated: boolean }
+  | { kind: 'error'; ref: string; code: string; message: string };
+
 export interface SessionCallbacks {
   onPhase(phase: Phase): void;
   onStream(stream: MediaStream): void;
@@ -28,6 +35,8 @@ export interface SessionCallbacks {
   onPeerConnection(pc: RTCPeerConnection | null): void;
   /** The scopes the gateway granted (the requested ones if it does not say). */
   onGranted(scopes: string[]): void;
+  /** Commands: acceptance, output, exit and refusals. */
+  onCommand?(event: CommandEvent): void;
 }
 
 export interface SessionOptions {
@@ -103,6 +112,10 @@ export class SessionClient {
   private nextId = 1;
   private requestId = '';
   private control = false;
+  /** Ids of command.run messages not answered yet (errors go to the panel). */
+  private commandRefs = new Set<string>();
+  /** cid -> the ref of its command.run, forgotten at command.exit. */
+  private commandCids = new Map<string, string>();
 
   constructor(
     private readonly agent: string,
@@ -195,6 +208,21 @@ export class SessionClient {
     }
   }
 
+  /**
+   * Asks the gateway to run @name with @args in this session; returns the
+   * message id that command.accepted or an error refer to, or null when the
+   * session is not up.
+   */
+  runCommand(name: string, args: string[]): string | null {
+    if (!this.sid || this.finished) return null;
+    const ws = this.ws;
+    if (!ws || ws.readyState !== WebSocket.OPEN) return null;
+    const id = this.newId();
+    this.commandRefs.add(id);
+    this.send({ type: 'command.run', id, sid: this.sid, command: name, args });
+    return id;
+  }
+
   private newId(): string {
     return 'c' + this.nextId++;
   }
@@ -245,7 +273,52 @@ export class SessionClient {
           retryable: true,
         });
         break;
+      case 'command.accepted':
+        if (msg.sid !== this.sid || typeof msg.cid !== 'string' || typeof msg.ref !== 'string') return;
+        this.commandRefs.delete(msg.ref);
+        this.cb.onCommand?.({ kind: 'accepted', ref: msg.ref, cid: msg.cid });
+        // The agent may still refuse it; its error carries the same ref.
+        this.commandRefs.add(msg.ref);
+        this.commandCids.set(msg.cid, msg.ref);
+        break;
+      case 'command.output':
+        if (msg.sid !== this.sid || typeof msg.cid !== 'string' || typeof msg.data !== 'string') return;
+        this.cb.onCommand?.({
+          kind: 'output',
+          cid: msg.cid,
+          stream: msg.stream === 'stderr' ? 'stderr' : 'stdout',
+          data: msg.data,
+        });
+        break;
+      case 'command.exit':
+        if (msg.sid !== this.sid || typeof msg.cid !== 'string') return;
+        {
+          const ref = this.commandCids.get(msg.cid);
+          if (ref !== undefined) this.commandRefs.delete(ref);
+          this.commandCids.delete(msg.cid);
+        }
+        this.cb.onCommand?.({
+          kind: 'exit',
+          cid: msg.cid,
+          status: typeof msg.status === 'number' ? msg.status : -1,
+          signal: typeof msg.signal === 'number' ? msg.signal : null,
+          timedOut: msg.timed_out === true,
+          truncated: msg.truncated === true,
+        });
+        break;
       case 'error':
+        if (typeof msg.ref === 'string' && this.commandRefs.has(msg.ref)) {
+          // A refused command is the command panel's business, never the
+          // session's end.
+          this.commandRefs.delete(msg.ref);
+          this.cb.onCommand?.({
+            kind: 'error',
+            ref: msg.ref,
+            code: typeof msg.code === 'string' ? msg.code : 'error',
+            message: typeof msg.message === 'string' ? msg.message : '',
+          });
+          return;
+        }
         this.handleError(msg);
         break;
       default:

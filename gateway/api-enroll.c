@@ -1,0 +1,137 @@
+/* webremote: POST /api/v1/enroll (an agent trades a single-use token and a
+ * CSR for a client certificate) and DELETE /api/v1/agents/ID. */
+#include "config.h"
+
+#include <string.h>
+
+#include "common/crypto.h"
+#include "gateway/api-routes.h"
+#include "gateway/enroll.h"
+
+#define ENROLL_ADDRESS_PREFIX "enroll:"
+
+static void
+add_str (JsonBuilder *b, const char *name, const char *value)
+{
+  json_builder_set_member_name (b, name);
+  json_builder_add_string_value (b, value);
+}
+
+/* Failed enrollments count per client address, apart from failed logins
+ * (the same window and maximum, [auth] address-*). */
+static void
+record_failure (WrGateway *gw, const char *key)
+{
+  g_autoptr (GError) error = NULL;
+  guint failures = 0;
+
+  if (!wr_store_address_record_failure (gw->store, key,
+          g_get_real_time () / G_USEC_PER_SEC, gw->config->address_window,
+          &failures, &error))
+    g_warning ("cannot count a failed enrollment: %s", error->message);
+}
+
+void
+wr_api_enroll (WrGateway *gw, WrApiCall *call)
+{
+  g_autoptr (JsonObject) body = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (JsonBuilder) b = NULL;
+  g_autofree char *key = g_strconcat (ENROLL_ADDRESS_PREFIX,
+      call->client_address ? call->client_address : "", NULL);
+  g_autofree char *agent_id = NULL;
+  g_autofree char *token_hash = NULL;
+  g_autofree char *cert = NULL;
+  g_autofree char *serial = NULL;
+  const char *token = NULL;
+  const char *csr = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gint64 not_after = 0;
+  guint failures = 0;
+
+  if (!gw->ca) {
+    wr_api_call_error (call, 503, "unavailable", "enrollment is not set up");
+    return;
+  }
+  if (!wr_store_address_failures (gw->store, key, now,
+          gw->config->address_window, &failures, &error)) {
+    wr_api_call_error (call, 503, "unavailable",
+        "the service is temporarily unavailable");
+    return;
+  }
+  if (failures >= (guint) gw->config->address_max) {
+    wr_api_call_error (call, 429, "rate_limited",
+        "too many failed enrollments from this address; try again later");
+    return;
+  }
+  body = wr_api_call_read_object (call);
+  if (!body
+      || !wr_api_get_string (call, body, "token", TRUE, 256, &token)
+      || !wr_api_get_string (call, body, "csr", TRUE, WR_CA_MAX_CSR, &csr))
+    return;
+  if (!(agent_id = wr_ca_csr_agent_id (csr, &error))) {
+    wr_api_call_error (call, 400, "bad_request", error->message);
+    return;
+  }
+  cert = wr_ca_sign_csr (gw->ca, csr, agent_id,
+      gw->config->agent_cert_days * 86400, &serial, &not_after, &error);
+  if (!cert) {
+    g_warning ("cannot sign a certificate for agent %s: %s", agent_id,
+        error->message);
+    wr_api_call_error (call, 500, "internal", "internal error");
+    return;
+  }
+  token_hash = wr_sha256_hex (token, strlen (token));
+  if (!wr_store_agent_enroll (gw->store, token_hash, agent_id, serial,
+          not_after, now, &error)) {
+    if (g_error_matches (error, WR_STORE_ERROR, WR_STORE_ERROR_NOT_FOUND)) {
+      record_failure (gw, key);
+      g_message ("refused an enrollment of agent %s from %s: %s", agent_id,
+          call->client_address, error->message);
+      wr_api_call_error (call, 401, "unauthorized", error->message);
+    } else if (g_error_matches (error, WR_STORE_ERROR,
+            WR_STORE_ERROR_CONFLICT)) {
+      record_failure (gw, key);
+      g_message ("refused an enrollment from %s: %s", call->client_address,
+          error->message);
+      wr_api_call_error (call, 409, "conflict", error->message);
+    } else {
+      wr_api_store_error (call, error);
+    }
+    return;
+  }
+  g_message ("enrolled agent %s from %s (certificate serial %s)", agent_id,
+      call->client_address, serial);
+
+  b = json_builder_new ();
+  json_builder_begin_object (b);
+  add_str (b, "agent_id", agent_id);
+  add_str (b, "certificate", cert);
+  add_str (b, "ca_certificate", wr_ca_get_certificate_pem (gw->ca));
+  add_str (b, "grant_key", wr_grant_signer_get_public_key (gw->grant_signer));
+  json_builder_set_member_name (b, "not_after");
+  json_builder_add_int_value (b, not_after);
+  json_builder_end_object (b);
+  wr_api_call_respond (call, 200, json_builder_get_root (b));
+}
+
+void
+wr_api_agent_delete (WrGateway *gw, WrApiCall *call)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!wr_store_agent_delete (gw->store, call->arg, &error)) {
+    wr_api_store_error (call, error);
+    return;
+  }
+  g_message ("%s deleted the agent %s", call->user->name, call->arg);
+  wr_api_call_respond (call, 204, NULL);
+}
+
+/* Main context: the deleted agent's certificate is refused from now on,
+ * and its live connection goes too. */
+void
+wr_api_agent_delete_apply (WrGateway *gw, WrApiCall *call)
+{
+  wr_enroll_close_agent (gw, call->arg, "deleted");
+}
