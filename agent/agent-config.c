@@ -18,7 +18,6 @@ static const WrConfigKey schema[] = {
   { "agent", "gateway-ca-file", WR_KEY_STRING, 0, 4096 },
   { "agent", "gateway-public-key", WR_KEY_STRING, 0, 256 },
   { "agent", "gateway-public-key-file", WR_KEY_STRING, 0, 4096 },
-  { "agent", "token-file", WR_KEY_STRING, 0, 4096 },
   { "agent", "state-dir", WR_KEY_STRING, 0, 4096 },
   { "agent", "displays", WR_KEY_STRING_LIST },
   { "agent", "reconnect-min-ms", WR_KEY_INT, 10, 600000 },
@@ -62,8 +61,6 @@ wr_agent_config_load (const char *path, gboolean must_exist, GError **error)
           "gateway-ca-file", NULL));
   cfg->state_dir = empty_to_null (wr_config_get_string (kf, "agent",
       "state-dir", NULL));
-  cfg->token_file = empty_to_null (wr_config_get_string (kf, "agent",
-          "token-file", NULL));
   cfg->gateway_public_key = empty_to_null (wr_config_get_string (kf, "agent",
           "gateway-public-key", NULL));
   cfg->gateway_public_key_file = empty_to_null (wr_config_get_string (kf,
@@ -161,36 +158,6 @@ load_enrollment (WrAgentConfig *cfg, GError **error)
         WR_AGENT_STATE_GRANT_KEY);
   cfg->client_cert_file = g_steal_pointer (&crt);
   cfg->client_key_file = g_steal_pointer (&key);
-  return TRUE;
-}
-
-static gboolean
-read_token (WrAgentConfig *cfg, GError **error)
-{
-  const char *env = g_getenv (WR_AGENT_TOKEN_ENV);
-  g_autofree char *token = NULL;
-
-  if (cfg->token_file) {
-    g_autoptr (GError) local = NULL;
-    if (!g_file_get_contents (cfg->token_file, &token, NULL, &local))
-      return invalid (error, "cannot read the agent token file: %s",
-          local->message);
-  } else if (env) {
-    token = g_strdup (env);
-  } else {
-    return invalid (error, "no agent token: set [agent] token-file, "
-        "--token-file or the environment variable " WR_AGENT_TOKEN_ENV);
-  }
-
-  g_strstrip (token);
-  if (!*token)
-    return invalid (error, "the agent token is empty");
-  for (const char *p = token; *p; p++)
-    if (!g_ascii_isgraph (*p))
-      return invalid (error, "the agent token contains a space or a "
-          "control character");
-  g_free (cfg->token);
-  cfg->token = g_steal_pointer (&token);
   return TRUE;
 }
 
@@ -294,10 +261,13 @@ wr_agent_config_finish (WrAgentConfig *cfg, GError **error)
           cfg->ice_addresses[i]);
   }
 
-  /* an enrolled agent shows its certificate, and needs no token */
-  if (cfg->client_cert_file)
-    return TRUE;
-  return read_token (cfg, error);
+  /* The client certificate from enrollment is the agent's only credential
+   * (mTLS); there is no pre-shared token. */
+  if (!cfg->client_cert_file)
+    return invalid (error, "the agent is not enrolled: run webremote-agent "
+        "enroll https://GATEWAY TOKEN --state-dir DIR, then start it with "
+        "--state-dir DIR (or [agent] state-dir)");
+  return TRUE;
 }
 
 char *
@@ -330,14 +300,10 @@ wr_agent_config_free (WrAgentConfig *cfg)
   g_free (cfg->gateway_url);
   g_free (cfg->fingerprint);
   g_free (cfg->ca_file);
-  g_free (cfg->token_file);
   g_free (cfg->gateway_public_key);
   g_free (cfg->gateway_public_key_file);
   if (cfg->grant_key)
     EVP_PKEY_free (cfg->grant_key);
-  if (cfg->token)
-    memset (cfg->token, 0, strlen (cfg->token));
-  g_free (cfg->token);
   g_free (cfg->state_dir);
   g_free (cfg->client_cert_file);
   g_free (cfg->client_key_file);

@@ -9,7 +9,6 @@
 G_BEGIN_DECLS
 
 #define WR_AGENT_DEFAULT_CONFIG WR_SYSCONFDIR "/webremote/agent.conf"
-#define WR_AGENT_TOKEN_ENV "WEBREMOTE_AGENT_TOKEN"
 
 /* Files in the agent's state directory (webremote-agent enroll). */
 #define WR_AGENT_STATE_KEY "agent.key"
@@ -29,8 +28,6 @@ typedef struct {
   char *gateway_public_key; /* `ed25519:BASE64`, or NULL */
   char *gateway_public_key_file; /* or a file holding it (or PEM) */
   EVP_PKEY *grant_key;      /* loaded from one of the two by finish */
-  char *token_file;
-  char *token;              /* secret: never log it */
   char *state_dir;          /* [agent] state-dir: enrollment credentials */
   char *client_cert_file;   /* STATE/agent.crt once enrolled, or NULL */
   char *client_key_file;    /* STATE/agent.key */
@@ -62,10 +59,11 @@ WrAgentConfig *wr_agent_config_load (const char *path, gboolean must_exist,
 
 /**
  * wr_agent_config_finish:
- * Fills in derived defaults ($DISPLAY, the host name), reads the token from
- * token-file or the environment and checks that the agent can start: a
- * gateway URL over TLS, a certificate pin or CA file, the gateway's grant
- * key, a token.
+ * Fills in derived defaults ($DISPLAY, the host name), loads the
+ * enrollment from the state directory and checks that the agent can start:
+ * an enrollment (client certificate and key; there is no other agent
+ * credential), a gateway URL over TLS, a certificate pin or CA file, the
+ * gateway's grant key.
  */
 gboolean wr_agent_config_finish (WrAgentConfig *cfg, GError **error);
 

@@ -107,22 +107,33 @@ json_string (JsonObject *obj, const char *name)
 
 /* POSTs @body and returns the JSON object answered with 200, or an error
  * with the gateway's message. */
+static JsonObject *parse_answer (SoupMessage *msg, GBytes *response,
+    GError **error);
+
 static JsonObject *
 post_json (SoupSession *session, SoupMessage *msg, const char *body,
     GError **error)
 {
   g_autoptr (GBytes) request = g_bytes_new (body, strlen (body));
   g_autoptr (GBytes) response = NULL;
+
+  soup_message_set_request_body_from_bytes (msg, "application/json", request);
+  response = soup_session_send_and_read (session, msg, NULL, error);
+  if (!response)
+    return NULL;
+  return parse_answer (msg, response, error);
+}
+
+/* The JSON object of a 200 answer, else an error naming the refusal. */
+static JsonObject *
+parse_answer (SoupMessage *msg, GBytes *response, GError **error)
+{
   g_autoptr (JsonParser) parser = json_parser_new ();
   JsonNode *root;
   const char *message;
   gsize len;
   const char *data;
 
-  soup_message_set_request_body_from_bytes (msg, "application/json", request);
-  response = soup_session_send_and_read (session, msg, NULL, error);
-  if (!response)
-    return NULL;
   data = g_bytes_get_data (response, &len);
   root = len > 0 && json_parser_load_from_data (parser, data, (gssize) len,
       NULL) ? json_parser_get_root (parser) : NULL;
@@ -308,6 +319,7 @@ typedef struct {
   char *renew_url;
   WrGatewayLink *link;     /* ref */
   GTlsDatabase *database;  /* ref */
+  char *pending_key_pem;   /* the new key while its CSR is out (secret) */
 } Renewal;
 
 static void schedule_renewal (Renewal *r);
@@ -340,34 +352,39 @@ renew_delay_seconds (const char *cert_file)
   return MAX (1, left - lifetime / 3);
 }
 
-static gboolean
-renew_now (gpointer data)
+static gboolean renew_now (gpointer data);
+
+static void
+renew_failed (Renewal *r, GError *error)
+{
+  g_warning ("cannot renew the client certificate (retrying in %d s): %s",
+      RENEW_RETRY_S, error ? error->message : "?");
+  g_timeout_add_seconds (RENEW_RETRY_S, renew_now, r);
+}
+
+/* The answer to the renewal request: store the new key and certificate,
+ * and use them from the next connection on (the current one carries on). */
+static void
+renew_answered (GObject *source, GAsyncResult *result, gpointer data)
 {
   Renewal *r = data;
   g_autoptr (GError) error = NULL;
+  g_autoptr (GBytes) response = NULL;
+  g_autoptr (JsonObject) answer = NULL;
+  g_autoptr (GTlsCertificate) renewed = NULL;
   g_autofree char *crt = g_build_filename (r->state_dir, WR_AGENT_STATE_CERT,
       NULL);
   g_autofree char *key = g_build_filename (r->state_dir, WR_AGENT_STATE_KEY,
       NULL);
-  g_autoptr (GTlsCertificate) current = NULL;
-  g_autoptr (GTlsCertificate) renewed = NULL;
-  g_autoptr (SoupSession) session = NULL;
-  g_autoptr (SoupMessage) msg = NULL;
-  g_autoptr (JsonObject) answer = NULL;
-  g_autofree char *key_pem = NULL;
-  g_autofree char *csr_pem = NULL;
-  g_autofree char *body = NULL;
+  g_autofree char *key_pem = g_steal_pointer (&r->pending_key_pem);
+  SoupMessage *msg = soup_session_get_async_result_message (
+      SOUP_SESSION (source), result);
   const char *cert;
 
-  current = g_tls_certificate_new_from_files (crt, key, &error);
-  if (!current || !make_key_and_csr (r->id, &key_pem, &csr_pem, &error))
-    goto fail;
-  session = soup_session_new_with_options ("tls-database", r->database,
-      "proxy-resolver", NULL, "timeout", ENROLL_TIMEOUT_S, NULL);
-  msg = soup_message_new ("POST", r->renew_url);
-  soup_message_set_tls_client_certificate (msg, current);
-  body = request_body (NULL, csr_pem);
-  if (!(answer = post_json (session, msg, body, &error)))
+  response = soup_session_send_and_read_finish (SOUP_SESSION (source),
+      result, &error);
+  g_object_unref (source);
+  if (!response || !(answer = parse_answer (msg, response, &error)))
     goto fail;
   if (!(cert = json_string (answer, "certificate"))) {
     g_set_error (&error, G_IO_ERROR, G_IO_ERROR_FAILED, "no certificate");
@@ -387,12 +404,47 @@ renew_now (gpointer data)
   wr_gateway_link_set_client_certificate (r->link, renewed);
   g_message ("renewed the client certificate");
   schedule_renewal (r);
-  return G_SOURCE_REMOVE;
+  return;
 
 fail:
-  g_warning ("cannot renew the client certificate (retrying in %d s): %s",
-      RENEW_RETRY_S, error ? error->message : "?");
-  g_timeout_add_seconds (RENEW_RETRY_S, renew_now, r);
+  renew_failed (r, error);
+}
+
+/* Asynchronous: the main loop also carries the live sessions, which must
+ * not stall while the gateway answers. */
+static gboolean
+renew_now (gpointer data)
+{
+  Renewal *r = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *crt = g_build_filename (r->state_dir, WR_AGENT_STATE_CERT,
+      NULL);
+  g_autofree char *key = g_build_filename (r->state_dir, WR_AGENT_STATE_KEY,
+      NULL);
+  g_autoptr (GTlsCertificate) current = NULL;
+  g_autoptr (SoupMessage) msg = NULL;
+  g_autoptr (GBytes) request = NULL;
+  g_autofree char *csr_pem = NULL;
+  g_autofree char *body = NULL;
+  SoupSession *session;
+
+  g_clear_pointer (&r->pending_key_pem, g_free);
+  current = g_tls_certificate_new_from_files (crt, key, &error);
+  if (!current || !make_key_and_csr (r->id, &r->pending_key_pem, &csr_pem,
+          &error)) {
+    renew_failed (r, error);
+    return G_SOURCE_REMOVE;
+  }
+  session = soup_session_new_with_options ("tls-database", r->database,
+      "proxy-resolver", NULL, "timeout", ENROLL_TIMEOUT_S, NULL);
+  msg = soup_message_new ("POST", r->renew_url);
+  soup_message_set_tls_client_certificate (msg, current);
+  body = request_body (NULL, csr_pem);
+  request = g_bytes_new (body, strlen (body));
+  soup_message_set_request_body_from_bytes (msg, "application/json", request);
+  /* the session is released in renew_answered */
+  soup_session_send_and_read_async (session, msg, G_PRIORITY_DEFAULT, NULL,
+      renew_answered, r);
   return G_SOURCE_REMOVE;
 }
 

@@ -24,7 +24,6 @@ struct _WrGatewayLink {
 
   char *display_url;
   char *ws_url;
-  char *token;
   GTlsCertificate *client_certificate;
   GTlsDatabase *tls_database;
   SoupSession *session;
@@ -302,8 +301,8 @@ on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
 
   if (!conn) {
     if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN)
-      g_warning ("the gateway refused the agent %s (HTTP %u)",
-          self->client_certificate ? "certificate" : "token", status);
+      g_warning ("the gateway refused the agent certificate (HTTP %u)",
+          status);
     else
       g_warning ("cannot connect to the gateway %s: %s", self->display_url,
           error->message);
@@ -343,7 +342,6 @@ static void
 wr_gateway_link_connect (WrGatewayLink *self)
 {
   g_autoptr (SoupMessage) msg = NULL;
-  g_autofree char *auth = NULL;
 
   if (self->stopping || self->conn || self->cancellable)
     return;
@@ -353,15 +351,10 @@ wr_gateway_link_connect (WrGatewayLink *self)
     g_warning ("invalid gateway URL %s", self->ws_url);
     return;
   }
-  if (self->client_certificate) {
-    /* enrolled: the certificate is the credential (mTLS) */
+  /* The certificate from enrollment is the agent's only credential
+   * (mTLS); without one the gateway refuses the agent. */
+  if (self->client_certificate)
     soup_message_set_tls_client_certificate (msg, self->client_certificate);
-  } else {
-    auth = g_strconcat ("Bearer ", self->token, NULL);
-    soup_message_headers_replace (soup_message_get_request_headers (msg),
-        "Authorization", auth);
-    memset (auth, 0, strlen (auth));
-  }
   g_signal_connect (msg, "accept-certificate",
       G_CALLBACK (on_accept_certificate), self);
 
@@ -476,9 +469,6 @@ wr_gateway_link_finalize (GObject *object)
 
   g_free (self->display_url);
   g_free (self->ws_url);
-  if (self->token)
-    memset (self->token, 0, strlen (self->token));
-  g_free (self->token);
   G_OBJECT_CLASS (wr_gateway_link_parent_class)->finalize (object);
 }
 
@@ -508,14 +498,13 @@ wr_gateway_link_init (WrGatewayLink *self)
 
 WrGatewayLink *
 wr_gateway_link_new (const char *display_url, const char *ws_url,
-    const char *token, GTlsDatabase *tls_database, guint reconnect_min_ms,
+    GTlsDatabase *tls_database, guint reconnect_min_ms,
     guint reconnect_max_ms)
 {
   WrGatewayLink *self = g_object_new (WR_TYPE_GATEWAY_LINK, NULL);
 
   self->display_url = g_strdup (display_url);
   self->ws_url = g_strdup (ws_url);
-  self->token = g_strdup (token);
   self->tls_database = g_object_ref (tls_database);
   /* The TLS database is the only trust anchor: the system CAs do not
    * apply. No proxy: the agent talks to its gateway directly. */

@@ -18,7 +18,6 @@ G_DECLARE_FINAL_TYPE (WrGatewayLink, wr_gateway_link, WR, GATEWAY_LINK,
  * wr_gateway_link_new:
  * @display_url: the gateway URL for log lines (https://HOST:PORT)
  * @ws_url: the wss:// URL of /ws/agent
- * @token: the agent's bearer token (copied; never logged)
  * @tls_database: (transfer none): the only trust anchor: a
  *   WrPinnedTlsDatabase or a CA file database
  *
@@ -31,15 +30,15 @@ G_DECLARE_FINAL_TYPE (WrGatewayLink, wr_gateway_link, WR, GATEWAY_LINK,
  * Returns: (transfer full): a link; call wr_gateway_link_start().
  */
 WrGatewayLink *wr_gateway_link_new (const char *display_url,
-    const char *ws_url, const char *token, GTlsDatabase *tls_database,
+    const char *ws_url, GTlsDatabase *tls_database,
     guint reconnect_min_ms, guint reconnect_max_ms);
 
 void wr_gateway_link_start (WrGatewayLink *self);
 
 /**
  * wr_gateway_link_set_client_certificate:
- * Authenticates with @certificate (and its key) over mTLS instead of the
- * token, from the next connection on (a renewed certificate does not drop
+ * Authenticates with @certificate (and its key) over mTLS, the agent's
+ * only credential, from the next connection on (a renewed certificate does not drop
  * the current one).
  */
 void wr_gateway_link_set_client_certificate (WrGatewayLink *self,

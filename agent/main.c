@@ -77,7 +77,6 @@ main (int argc, char **argv)
   g_autofree char *opt_ca_file = NULL;
   g_autofree char *opt_id = NULL;
   g_autofree char *opt_name = NULL;
-  g_autofree char *opt_token_file = NULL;
   g_autofree char *opt_grant_key = NULL;
   g_autofree char *opt_state_dir = NULL;
   g_auto (GStrv) opt_displays = NULL;
@@ -94,12 +93,9 @@ main (int argc, char **argv)
       "CA certificates that sign the gateway certificate", "FILE" },
     { "id", 0, 0, G_OPTION_ARG_STRING, &opt_id, "Agent id", "ID" },
     { "name", 0, 0, G_OPTION_ARG_STRING, &opt_name, "Agent name", "NAME" },
-    { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_token_file,
-      "File holding the agent token (else $" WR_AGENT_TOKEN_ENV ")",
-      "FILE" },
     { "state-dir", 0, 0, G_OPTION_ARG_FILENAME, &opt_state_dir,
-      "Enrollment credentials (webremote-agent enroll): connect with the "
-      "client certificate, no token", "DIR" },
+      "Enrollment credentials (webremote-agent enroll): the agent "
+      "connects with its client certificate (required)", "DIR" },
     { "grant-key", 0, 0, G_OPTION_ARG_STRING, &opt_grant_key,
       "The gateway's session grant key (webremote-gateway "
       "--print-grant-key)", "ed25519:BASE64" },
@@ -146,7 +142,6 @@ main (int argc, char **argv)
   override (&cfg->ca_file, opt_ca_file);
   override (&cfg->id, opt_id);
   override (&cfg->name, opt_name);
-  override (&cfg->token_file, opt_token_file);
   override (&cfg->state_dir, opt_state_dir);
   if (opt_grant_key) {
     /* The flag wins over either config key. */
@@ -179,7 +174,7 @@ main (int argc, char **argv)
 
   ws_url = wr_agent_config_websocket_url (cfg);
   agent.loop = g_main_loop_new (NULL, FALSE);
-  agent.link = wr_gateway_link_new (cfg->gateway_url, ws_url, cfg->token, db,
+  agent.link = wr_gateway_link_new (cfg->gateway_url, ws_url, db,
       (guint) cfg->reconnect_min_ms, (guint) cfg->reconnect_max_ms);
   agent.manager = wr_session_manager_new (cfg, agent.link);
   if (cfg->client_cert_file) {

@@ -1,7 +1,9 @@
 /* webremote-bench-live: live view benchmark on loopback.
  *
  * Starts Xvfb at the given size, the gateway and the agent (as the
- * integration tests do), then measures with the GStreamer test viewer:
+ * integration tests do: the agent is enrolled first and connects with its
+ * client certificate, mTLS, no token), then measures with the GStreamer
+ * test viewer:
  *
  * - cold start: session.request -> first decoded frame, with no other
  *   viewer (the agent builds its capture+encode pipeline), median of --runs;

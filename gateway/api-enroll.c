@@ -74,7 +74,7 @@ wr_api_enroll (WrGateway *gw, WrApiCall *call)
     return;
   }
   cert = wr_ca_sign_csr (gw->ca, csr, agent_id,
-      gw->config->agent_cert_days * 86400, &serial, &not_after, &error);
+      wr_gateway_config_agent_cert_lifetime (gw->config), &serial, &not_after, &error);
   if (!cert) {
     g_warning ("cannot sign a certificate for agent %s: %s", agent_id,
         error->message);

@@ -31,7 +31,6 @@ struct _WrAuthStore {
   WrStore *store;      /* not owned */
   WrKeyring *keyring;  /* not owned */
   WrAuthPolicy policy;
-  char *agent_token;
   /* Verified for unknown users, so that they cost as much as known ones. */
   char *dummy_hash;
 };
@@ -456,25 +455,9 @@ store_logout (WrAuth *auth, const char *access_token,
   }
 }
 
-static char *
-store_authenticate_agent (WrAuth *auth, const char *credential,
-    GError **error)
-{
-  WrAuthStore *self = WR_AUTH_STORE (auth);
-
-  if (!self->agent_token
-      || !wr_constant_time_equal (credential, self->agent_token)) {
-    g_set_error (error, WR_AUTH_ERROR, WR_AUTH_ERROR_INVALID_CREDENTIALS,
-        "the agent token is not valid");
-    return NULL;
-  }
-  /* a pre-shared token is not bound to one agent id */
-  return g_strdup ("");
-}
-
 WrAuthStore *
 wr_auth_store_new (WrStore *store, WrKeyring *keyring,
-    const WrAuthPolicy *policy, const char *agent_token)
+    const WrAuthPolicy *policy)
 {
   WrAuthStore *self = g_object_new (WR_TYPE_AUTH_STORE, NULL);
   g_autofree char *dummy = wr_random_token (16);
@@ -482,7 +465,6 @@ wr_auth_store_new (WrStore *store, WrKeyring *keyring,
   self->store = store;
   self->keyring = keyring;
   self->policy = *policy;
-  self->agent_token = g_strdup (agent_token);
   self->dummy_hash = wr_auth_hash_password (dummy, NULL);
   return self;
 }
@@ -531,9 +513,6 @@ wr_auth_store_finalize (GObject *object)
 {
   WrAuthStore *self = WR_AUTH_STORE (object);
 
-  if (self->agent_token)
-    OPENSSL_cleanse (self->agent_token, strlen (self->agent_token));
-  g_free (self->agent_token);
   g_free (self->dummy_hash);
   G_OBJECT_CLASS (wr_auth_store_parent_class)->finalize (object);
 }
@@ -557,5 +536,4 @@ wr_auth_store_iface_init (WrAuthInterface *iface)
   iface->refresh = store_refresh;
   iface->authenticate_token = store_authenticate_token;
   iface->logout = store_logout;
-  iface->authenticate_agent = store_authenticate_agent;
 }

@@ -27,11 +27,12 @@ G_DECLARE_FINAL_TYPE (WrAuthStore, wr_auth_store, WR, AUTH_STORE, GObject)
  * wr_auth_store_new:
  * @store: (transfer none): must outlive the authenticator
  * @keyring: (transfer none): seals TOTP secrets; must outlive it
- * @agent_token: (nullable): the pre-shared agent token; %NULL refuses
- *   every agent
+ *
+ * Agents are not authenticated here: they show their enrolled client
+ * certificate (enroll.c).
  */
 WrAuthStore *wr_auth_store_new (WrStore *store, WrKeyring *keyring,
-    const WrAuthPolicy *policy, const char *agent_token);
+    const WrAuthPolicy *policy);
 
 /**
  * wr_auth_hash_password:

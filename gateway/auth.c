@@ -107,16 +107,3 @@ wr_auth_logout (WrAuth *self, const char *access_token,
   WR_AUTH_GET_IFACE (self)->logout (self, access_token, refresh_token);
 }
 
-char *
-wr_auth_authenticate_agent (WrAuth *self, const char *credential,
-    GError **error)
-{
-  g_return_val_if_fail (WR_IS_AUTH (self), NULL);
-  if (!credential || !*credential) {
-    g_set_error (error, WR_AUTH_ERROR, WR_AUTH_ERROR_INVALID_CREDENTIALS,
-        "no agent credential");
-    return NULL;
-  }
-  return WR_AUTH_GET_IFACE (self)->authenticate_agent (self, credential,
-      error);
-}

@@ -88,8 +88,6 @@ struct _WrAuthInterface {
       GError **error);
   void (*logout) (WrAuth *self, const char *access_token,
       const char *refresh_token);
-  char *(*authenticate_agent) (WrAuth *self, const char *credential,
-      GError **error);
 };
 
 /**
@@ -132,12 +130,5 @@ WrPrincipal *wr_auth_authenticate_token (WrAuth *self, const char *token,
 void wr_auth_logout (WrAuth *self, const char *access_token,
     const char *refresh_token);
 
-/**
- * wr_auth_authenticate_agent:
- * Returns: (transfer full) (nullable): the agent id the credential is bound
- * to, or "" when it may claim any id; %NULL when refused.
- */
-char *wr_auth_authenticate_agent (WrAuth *self, const char *credential,
-    GError **error);
 
 G_END_DECLS

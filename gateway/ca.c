@@ -443,8 +443,12 @@ wr_ca_sign_csr (WrCa *ca, const char *csr_pem, const char *agent_id,
   X509_set_version (cert, 2);
   if (!random_serial (cert))
     return ssl_fail (error, "cannot make a serial"), NULL;
-  /* a little slack for clocks that run behind */
-  ASN1_TIME_set (X509_getm_notBefore (cert), (time_t) (now - 300));
+  /* a little slack for clocks that run behind, small beside the lifetime:
+   * the agent renews at two thirds of notBefore..notAfter, so 5 minutes
+   * of slack on a test certificate of seconds would make it renew at once
+   * (a lifetime <= 0, an already expired test certificate, keeps 5 min) */
+  ASN1_TIME_set (X509_getm_notBefore (cert), (time_t) (now
+          - (lifetime_seconds > 0 ? MIN (300, lifetime_seconds / 10) : 300)));
   ASN1_TIME_set (X509_getm_notAfter (cert), (time_t) (now + lifetime_seconds));
   X509_set_pubkey (cert, pub);
   name = X509_get_subject_name (cert);

@@ -175,8 +175,8 @@ wr_enroll_renew_handler (SoupServer *server, SoupServerMessage *msg,
         "the csr must name the agent of the client certificate");
     return;
   }
-  cert = wr_ca_sign_csr (gw->ca, csr, id, gw->config->agent_cert_days * 86400,
-      &new_serial, &not_after, &error);
+  cert = wr_ca_sign_csr (gw->ca, csr, id,
+      wr_gateway_config_agent_cert_lifetime (gw->config), &new_serial, &not_after, &error);
   if (!cert || !wr_store_agent_renew_cert (gw->store, id, serial, new_serial,
           not_after, &error)) {
     g_warning ("cannot renew the certificate of agent %s: %s", id,

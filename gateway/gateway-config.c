@@ -7,9 +7,6 @@
 
 #include "common/config.h"
 
-/* Shorter tokens are guessable; the demo makes 32 random bytes. */
-#define MIN_AGENT_TOKEN_LEN 16
-
 static const WrConfigKey schema[] = {
   { "gateway", "listen", WR_KEY_STRING, 0, 255 },
   { "gateway", "port", WR_KEY_INT, 0, 65535 },
@@ -20,7 +17,6 @@ static const WrConfigKey schema[] = {
   { "gateway", "listen-backlog", WR_KEY_INT, 16, 65535 },
   { "gateway", "grant-signing-key", WR_KEY_STRING, 0, 4096 },
   { "auth", "admin-user", WR_KEY_STRING, 0, 128 },
-  { "auth", "agent-token-file", WR_KEY_STRING, 0, 4096 },
   { "auth", "token-lifetime", WR_KEY_INT, 60, 600 },
   { "auth", "refresh-lifetime", WR_KEY_INT, 300, 30 * 24 * 3600 },
   { "auth", "lockout-threshold", WR_KEY_INT, 0, 1000 },
@@ -30,6 +26,7 @@ static const WrConfigKey schema[] = {
   { "store", "url", WR_KEY_STRING, 0, 4096 },
   { "secrets", "kek-file", WR_KEY_STRING, 0, 4096 },
   { "ca", "agent-cert-days", WR_KEY_INT, 1, 365 },
+  { "ca", "agent-cert-seconds", WR_KEY_INT, 0, 365 * 86400 },
   { "oidc", "issuer", WR_KEY_STRING, 0, 2048 },
   { "oidc", "client-id", WR_KEY_STRING, 0, 256 },
   { "oidc", "client-secret-file", WR_KEY_STRING, 0, 4096 },
@@ -70,8 +67,6 @@ wr_gateway_config_load (const char *path, gboolean must_exist,
   c->grant_signing_key = wr_config_get_string (kf, "gateway",
       "grant-signing-key", NULL);
   c->admin_user = wr_config_get_string (kf, "auth", "admin-user", "admin");
-  c->agent_token_file = wr_config_get_string (kf, "auth", "agent-token-file",
-      NULL);
   c->token_lifetime = wr_config_get_int (kf, "auth", "token-lifetime", 600);
   c->refresh_lifetime = wr_config_get_int (kf, "auth", "refresh-lifetime",
       12 * 3600);
@@ -84,6 +79,8 @@ wr_gateway_config_load (const char *path, gboolean must_exist,
   c->store_url = wr_config_get_string (kf, "store", "url", NULL);
   c->kek_file = wr_config_get_string (kf, "secrets", "kek-file", NULL);
   c->agent_cert_days = wr_config_get_int (kf, "ca", "agent-cert-days", 7);
+  c->agent_cert_seconds = wr_config_get_int (kf, "ca", "agent-cert-seconds",
+      0);
   c->oidc_issuer = wr_config_get_string (kf, "oidc", "issuer", NULL);
   c->oidc_client_id = wr_config_get_string (kf, "oidc", "client-id", NULL);
   c->oidc_client_secret_file = wr_config_get_string (kf, "oidc",
@@ -112,7 +109,6 @@ wr_gateway_config_free (WrGatewayConfig *c)
   g_free (c->tls_key);
   g_free (c->grant_signing_key);
   g_free (c->admin_user);
-  g_free (c->agent_token_file);
   g_free (c->store_url);
   g_free (c->kek_file);
   g_free (c->oidc_issuer);
@@ -127,31 +123,10 @@ wr_gateway_config_free (WrGatewayConfig *c)
   g_free (c);
 }
 
-char *
-wr_gateway_config_read_agent_token (const WrGatewayConfig *config,
-    GError **error)
+gint64
+wr_gateway_config_agent_cert_lifetime (const WrGatewayConfig *config)
 {
-  g_autofree char *token = NULL;
-  g_autoptr (GError) local = NULL;
-
-  if (config->agent_token_file && *config->agent_token_file) {
-    if (!g_file_get_contents (config->agent_token_file, &token, NULL,
-            &local)) {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED,
-          "cannot read the agent token file: %s", local->message);
-      return NULL;
-    }
-  } else if (g_getenv ("WEBREMOTE_AGENT_TOKEN")) {
-    token = g_strdup (g_getenv ("WEBREMOTE_AGENT_TOKEN"));
-  } else {
-    return NULL;
-  }
-  g_strstrip (token);
-  if (strlen (token) < MIN_AGENT_TOKEN_LEN) {
-    g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-        "the agent token must be at least %d characters long",
-        MIN_AGENT_TOKEN_LEN);
-    return NULL;
-  }
-  return g_steal_pointer (&token);
+  if (config->agent_cert_seconds > 0)
+    return config->agent_cert_seconds;
+  return config->agent_cert_days * 86400;
 }

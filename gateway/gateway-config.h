@@ -18,7 +18,6 @@ typedef struct {
   char *grant_signing_key; /* [gateway] grant-signing-key (nullable:
                             * state-dir/grant-signing.key) */
   char *admin_user;       /* [auth] admin-user */
-  char *agent_token_file; /* [auth] agent-token-file (nullable) */
   gint64 token_lifetime;  /* [auth] token-lifetime (access tokens), s */
   gint64 refresh_lifetime; /* [auth] refresh-lifetime, seconds */
   gint64 lockout_threshold; /* [auth] lockout-threshold */
@@ -28,6 +27,8 @@ typedef struct {
   char *store_url;        /* [store] url (nullable: SQLite in state-dir) */
   char *kek_file;         /* [secrets] kek-file (nullable) */
   gint64 agent_cert_days; /* [ca] agent-cert-days */
+  gint64 agent_cert_seconds; /* [ca] agent-cert-seconds: tests only; 0 =
+                              * agent-cert-days */
   char *oidc_issuer;      /* [oidc] issuer (nullable: SSO off) */
   char *oidc_client_id;   /* [oidc] client-id */
   char *oidc_client_secret_file; /* [oidc] client-secret-file */
@@ -52,15 +53,8 @@ WrGatewayConfig *wr_gateway_config_load (const char *path,
 void wr_gateway_config_free (WrGatewayConfig *config);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (WrGatewayConfig, wr_gateway_config_free)
 
-/**
- * wr_gateway_config_read_agent_token:
- * The pre-shared agent token from `agent-token-file` or the environment
- * variable WEBREMOTE_AGENT_TOKEN.
- * Returns: (transfer full) (nullable): the token, or %NULL with @error set
- * when the file is unreadable or the token too short; %NULL without error
- * when none is configured.
- */
-char *wr_gateway_config_read_agent_token (const WrGatewayConfig *config,
-    GError **error);
+/* The lifetime of the agent certificates the CA signs, in seconds:
+ * `[ca] agent-cert-seconds` when set (tests), else agent-cert-days. */
+gint64 wr_gateway_config_agent_cert_lifetime (const WrGatewayConfig *config);
 
 G_END_DECLS

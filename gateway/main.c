@@ -26,7 +26,6 @@ static char *opt_state_dir;
 static char *opt_web_root;
 static char *opt_tls_certificate;
 static char *opt_tls_key;
-static char *opt_agent_token_file;
 static gboolean opt_print_fingerprint;
 static gboolean opt_print_grant_key;
 static gboolean opt_version;
@@ -46,8 +45,6 @@ static const GOptionEntry entries[] = {
     "TLS certificate (PEM)", "FILE" },
   { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &opt_tls_key,
     "TLS private key (PEM)", "FILE" },
-  { "agent-token-file", 0, 0, G_OPTION_ARG_FILENAME, &opt_agent_token_file,
-    "File holding the pre-shared agent token", "FILE" },
   { "print-fingerprint", 0, 0, G_OPTION_ARG_NONE, &opt_print_fingerprint,
     "Print the TLS certificate's SHA-256 fingerprint and exit", NULL },
   { "print-grant-key", 0, 0, G_OPTION_ARG_NONE, &opt_print_grant_key,
@@ -168,7 +165,6 @@ main (int argc, char **argv)
   g_autoptr (WrGatewayConfig) config = NULL;
   g_autoptr (GTlsCertificate) cert = NULL;
   g_autoptr (GMainLoop) loop = NULL;
-  g_autofree char *agent_token = NULL;
   g_autofree char *grant_key_path = NULL;
   g_autoptr (WrGrantSigner) signer = NULL;
   gboolean grant_key_created = FALSE;
@@ -204,7 +200,6 @@ main (int argc, char **argv)
   override (&config->web_root, opt_web_root);
   override (&config->tls_certificate, opt_tls_certificate);
   override (&config->tls_key, opt_tls_key);
-  override (&config->agent_token_file, opt_agent_token_file);
   if (opt_port >= 0)
     config->port = opt_port;
 
@@ -249,15 +244,6 @@ main (int argc, char **argv)
   /* The public half: agents need it (--grant-key); it is no secret. */
   g_message ("session grant key: %s",
       wr_grant_signer_get_public_key (signer));
-
-  agent_token = wr_gateway_config_read_agent_token (config, &error);
-  if (error) {
-    fprintf (stderr, "webremote-gateway: %s\n", error->message);
-    return EXIT_CONFIG;
-  }
-  if (!agent_token)
-    g_warning ("no agent token is configured (agent-token-file or "
-        "WEBREMOTE_AGENT_TOKEN): every agent will be refused");
 
   gw.config = config;
   gw.store = open_store (config, &error);
@@ -307,8 +293,7 @@ main (int argc, char **argv)
     policy.lockout_seconds = config->lockout_seconds;
     policy.address_max = (guint) config->address_max;
     policy.address_window = config->address_window;
-    gw.auth = WR_AUTH (wr_auth_store_new (gw.store, gw.keyring, &policy,
-            agent_token));
+    gw.auth = WR_AUTH (wr_auth_store_new (gw.store, gw.keyring, &policy));
   }
   g_timeout_add_seconds (600, purge_expired, &gw);
   gw.registry = wr_agent_registry_new ();

@@ -102,21 +102,22 @@ early_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
     g_autofree char *serial = NULL;
     char *agent_id;
 
-    /* An enrolled agent shows its client certificate, which names it; one
-     * that shows a certificate is judged by it alone, never by a token. */
+    /* An agent is known by the client certificate it got at enrollment,
+     * which names it; there is no other agent credential. */
     if (peer) {
       agent_id = wr_enroll_authenticate_peer (gw, peer, &serial, &error);
       if (agent_id)
         wr_enroll_remember (agent_id, serial);
     } else {
-      agent_id = wr_auth_authenticate_agent (gw->auth,
-          wr_http_get_bearer (msg), &error);
+      agent_id = NULL;
+      g_set_error_literal (&error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+          "no client certificate: agents connect with the certificate "
+          "they got from webremote-agent enroll");
     }
     if (!agent_id) {
       g_message ("refused an agent from %s: %s",
           soup_server_message_get_remote_host (msg), error->message);
-      refuse (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized", peer
-          ? error->message : "the agent credential is not valid");
+      refuse (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized", error->message);
       return;
     }
     g_object_set_data_full (G_OBJECT (msg), AGENT_ID_KEY, agent_id, g_free);
@@ -206,8 +207,8 @@ wr_server_new (WrGateway *gw, GTlsCertificate *cert)
     NULL, "/api/v1", "/api/v1/agent/renew", "/healthz", "/ws", "/ws/client",
     "/ws/agent"
   };
-  /* Client certificates are asked for, never required: browsers and
-   * token-holding agents have none. Whoever shows one is checked against
+  /* Client certificates are asked for, never required: browsers have
+   * none. Whoever shows one is checked against
    * our agent CA in the early handler (enroll.c); the TLS layer accepts
    * any, so a bad one gets a clear 401 rather than a failed handshake. */
   SoupServer *server = soup_server_new ("tls-certificate", cert,

@@ -530,33 +530,16 @@ agent_hello (WrSignaling *self, WrConnection *conn, JsonObject *msg)
         "agent.hello was already received", wr_message_get_string (msg, "id"));
     return;
   }
-  if (bound && *bound && !g_str_equal (bound, id)) {
-    g_message ("agent from %s claimed the id '%s' its credential is not "
+  /* Every agent connects with its enrolled certificate, which names it
+   * (server.c); it cannot claim another id. */
+  if (!bound || !*bound || !g_str_equal (bound, id)) {
+    g_message ("agent from %s claimed the id '%s' its certificate is not "
         "bound to", wr_connection_get_peer_address (conn), id);
     wr_connection_send_error (conn, WR_PROTOCOL_ERROR_UNAUTHORIZED,
-        "this credential belongs to another agent", NULL);
+        "this certificate belongs to another agent", NULL);
     wr_connection_close (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
         "wrong agent id");
     return;
-  }
-
-  /* A pre-shared token may claim any id, but never that of an agent that
-   * enrolled: those prove who they are with their certificate only. */
-  if (bound && !*bound && self->store) {
-    g_autoptr (GError) error = NULL;
-    g_autoptr (WrAgentCert) cert = wr_store_agent_get_cert (self->store, id,
-        &error);
-    if ((cert && cert->serial) || (!cert && !g_error_matches (error,
-                WR_STORE_ERROR, WR_STORE_ERROR_NOT_FOUND))) {
-      g_message ("agent from %s claimed the enrolled id '%s' with the "
-          "pre-shared token", wr_connection_get_peer_address (conn), id);
-      wr_connection_send_error (conn, WR_PROTOCOL_ERROR_UNAUTHORIZED,
-          "this agent is enrolled; it must connect with its certificate",
-          NULL);
-      wr_connection_close (conn, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
-          "enrolled agent id");
-      return;
-    }
   }
 
   /* The store knows every agent that ever connected, with its group; an
@@ -945,8 +928,9 @@ void
 wr_signaling_add_agent (WrSignaling *self, WrConnection *conn,
     const char *bound_agent_id)
 {
+  g_return_if_fail (bound_agent_id && *bound_agent_id);
   g_hash_table_insert (self->agents, g_object_ref (conn),
-      g_strdup (bound_agent_id ? bound_agent_id : ""));
+      g_strdup (bound_agent_id));
   wr_connection_set_handlers (conn, on_agent_message, on_agent_closed, self);
 }
 

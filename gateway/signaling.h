@@ -45,8 +45,8 @@ void wr_signaling_add_client (WrSignaling *self, WrConnection *conn);
 
 /**
  * wr_signaling_add_agent:
- * @bound_agent_id: the id the agent's credential is bound to, or "" when
- *   it may claim any
+ * @bound_agent_id: the id the agent's client certificate names; its
+ *   agent.hello must claim that id
  */
 void wr_signaling_add_agent (WrSignaling *self, WrConnection *conn,
     const char *bound_agent_id);

@@ -10,6 +10,8 @@
 #include <unistd.h>
 
 #include <glib/gstdio.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
 
 #include "common/autocleanups.h"
 #include "common/crypto.h"
@@ -37,12 +39,42 @@ on_ws_message (SoupWebsocketConnection *conn, gint type, GBytes *bytes,
   g_queue_push_tail (&f->received, msg);
 }
 
+static gboolean
+accept_any_client_certificate (SoupServerMessage *msg, GTlsCertificate *cert,
+    GTlsCertificateFlags errors, gpointer user_data)
+{
+  return TRUE;
+}
+
+static void
+on_request_started (SoupServer *server, SoupServerMessage *msg,
+    gpointer user_data)
+{
+  g_signal_connect (msg, "accept-certificate",
+      G_CALLBACK (accept_any_client_certificate), NULL);
+}
+
 static void
 ws_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
     SoupWebsocketConnection *conn, gpointer user_data)
 {
   WrFakeGateway *f = user_data;
+  GTlsCertificate *peer = soup_server_message_get_tls_peer_certificate (msg);
+  const char *auth = soup_message_headers_get_one (
+      soup_server_message_get_request_headers (msg), "Authorization");
 
+  /* Like the real gateway: the agent is known by its client certificate
+   * (issued by our test CA) alone; it has no token to send. */
+  if (!peer || g_tls_certificate_verify (peer, NULL, f->client_ca) != 0
+      || auth) {
+    g_printerr ("# refused the agent: %s\n", !peer ? "no client certificate"
+        : auth ? "it sent an Authorization header"
+        : "its certificate is not from the test CA");
+    f->refused++;
+    soup_websocket_connection_close (conn,
+        SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION, "unauthorized");
+    return;
+  }
   g_clear_object (&f->ws);
   f->ws = g_object_ref (conn);
   /* Command output can be large; no limit from libsoup's default. */
@@ -129,6 +161,129 @@ start_xvfb (WrFakeGateway *f)
   f->display = g_strdup_printf (":%d", atoi (line));
 }
 
+/* A certificate for @cn with @pub, signed by @ca_key (self-signed when
+ * @issuer is NULL, then a CA); valid from an hour ago for a day. */
+static X509 *
+make_cert (const char *cn, EVP_PKEY *pub, X509 *issuer, EVP_PKEY *ca_key)
+{
+  X509 *x = X509_new ();
+  X509_NAME *name = X509_NAME_new ();
+  X509V3_CTX ctx;
+  X509_EXTENSION *ext;
+
+  g_assert_nonnull (x);
+  X509_set_version (x, 2);
+  ASN1_INTEGER_set (X509_get_serialNumber (x), (long) g_random_int_range (1,
+          G_MAXINT32));
+  X509_gmtime_adj (X509_getm_notBefore (x), -3600);
+  X509_gmtime_adj (X509_getm_notAfter (x), 24 * 3600);
+  X509_NAME_add_entry_by_txt (name, "CN", MBSTRING_UTF8,
+      (const unsigned char *) cn, -1, -1, 0);
+  X509_set_subject_name (x, name);
+  X509_set_issuer_name (x, issuer ? X509_get_subject_name (issuer) : name);
+  X509_NAME_free (name);
+  X509_set_pubkey (x, pub);
+  X509V3_set_ctx (&ctx, issuer ? issuer : x, x, NULL, NULL, 0);
+  ext = X509V3_EXT_conf_nid (NULL, &ctx, NID_basic_constraints,
+      issuer ? "critical,CA:FALSE" : "critical,CA:TRUE");
+  X509_add_ext (x, ext, -1);
+  X509_EXTENSION_free (ext);
+  ext = X509V3_EXT_conf_nid (NULL, &ctx, NID_key_usage, issuer
+      ? "critical,digitalSignature" : "critical,keyCertSign,cRLSign");
+  X509_add_ext (x, ext, -1);
+  X509_EXTENSION_free (ext);
+  if (issuer) {
+    ext = X509V3_EXT_conf_nid (NULL, &ctx, NID_ext_key_usage, "clientAuth");
+    X509_add_ext (x, ext, -1);
+    X509_EXTENSION_free (ext);
+  }
+  g_assert_cmpint (X509_sign (x, ca_key, EVP_sha256 ()), >, 0);
+  return x;
+}
+
+static char *
+cert_pem (X509 *x)
+{
+  BIO *bio = BIO_new (BIO_s_mem ());
+  char *data;
+  long len;
+  char *pem;
+
+  g_assert_cmpint (PEM_write_bio_X509 (bio, x), ==, 1);
+  len = BIO_get_mem_data (bio, &data);
+  pem = g_strndup (data, (gsize) len);
+  BIO_free (bio);
+  return pem;
+}
+
+static char *
+key_pem (EVP_PKEY *key)
+{
+  BIO *bio = BIO_new (BIO_s_mem ());
+  char *data;
+  long len;
+  char *pem;
+
+  g_assert_cmpint (PEM_write_bio_PrivateKey (bio, key, NULL, NULL, 0, NULL,
+          NULL), ==, 1);
+  len = BIO_get_mem_data (bio, &data);
+  pem = g_strndup (data, (gsize) len);
+  BIO_free (bio);
+  return pem;
+}
+
+static void
+write_state_file (const char *dir, const char *name, const char *text)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  g_autoptr (GError) error = NULL;
+
+  g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT,
+      0600, &error);
+  g_assert_no_error (error);
+}
+
+/* What `webremote-agent enroll` leaves behind (agent/agent-config.h): a key,
+ * a client certificate for the agent id from a test CA, the CA and the id.
+ * The gateway URL, pin and grant key come from the command line. Also
+ * writes the CA for the server's client-certificate check. */
+static char *
+make_agent_state (WrFakeGateway *f)
+{
+  char *state = g_build_filename (f->dir, "agent-state", NULL);
+  g_autofree char *ca_file = g_build_filename (f->dir, "client-ca.crt", NULL);
+  EVP_PKEY *ca_key = EVP_EC_gen ("P-256");
+  EVP_PKEY *agent_key = EVP_EC_gen ("P-256");
+  X509 *ca;
+  X509 *cert;
+  g_autofree char *ca_text = NULL;
+  g_autofree char *cert_text = NULL;
+  g_autofree char *key_text = NULL;
+  g_autoptr (GError) error = NULL;
+
+  g_assert_nonnull (ca_key);
+  g_assert_nonnull (agent_key);
+  g_assert_cmpint (g_mkdir_with_parents (state, 0700), ==, 0);
+  ca = make_cert ("fake gateway test CA", ca_key, NULL, ca_key);
+  cert = make_cert (f->agent_id, agent_key, ca, ca_key);
+  ca_text = cert_pem (ca);
+  cert_text = cert_pem (cert);
+  key_text = key_pem (agent_key);
+  write_state_file (state, "agent.key", key_text);
+  write_state_file (state, "agent.crt", cert_text);
+  write_state_file (state, "ca.crt", ca_text);
+  write_state_file (state, "agent.id", f->agent_id);
+  g_assert_true (g_file_set_contents (ca_file, ca_text, -1, NULL));
+  f->client_ca = g_tls_certificate_new_from_pem (ca_text, -1, &error);
+  g_assert_no_error (error);
+  f->client_ca_file = g_steal_pointer (&ca_file);
+  X509_free (cert);
+  X509_free (ca);
+  EVP_PKEY_free (agent_key);
+  EVP_PKEY_free (ca_key);
+  return state;
+}
+
 static void
 start_agent (WrFakeGateway *f, const char *conf_text, const char *grant_key)
 {
@@ -136,24 +291,20 @@ start_agent (WrFakeGateway *f, const char *conf_text, const char *grant_key)
   g_autofree char *bin = g_build_filename (build ? build : ".", "agent",
       "webremote-agent", NULL);
   g_autofree char *conf = g_build_filename (f->dir, "agent.conf", NULL);
-  g_autofree char *token = g_build_filename (f->dir, "token", NULL);
   g_autoptr (GSubprocessLauncher) l =
       g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_NONE);
   g_autoptr (GError) error = NULL;
 
   g_assert_true (g_file_set_contents (conf, conf_text, -1, NULL));
-  g_assert_true (g_file_set_contents (token, "fake-gateway-token-0123456789",
-          -1, NULL));
   f->agent_log = g_build_filename (f->dir, "agent.log", NULL);
   g_subprocess_launcher_set_stderr_file_path (l, f->agent_log);
   g_subprocess_launcher_set_stdout_file_path (l, "/dev/null");
-  g_subprocess_launcher_unsetenv (l, "WEBREMOTE_AGENT_TOKEN");
   g_subprocess_launcher_set_child_setup (l, child_setup, NULL, NULL);
   f->agent = g_subprocess_launcher_spawn (l, &error, bin,
       "--config", conf, "--gateway", f->base_url,
       "--fingerprint", f->fingerprint, "--grant-key", grant_key,
-      "--id", f->agent_id, "--display", f->display,
-      "--ice-address", "127.0.0.1", "--token-file", token, NULL);
+      "--state-dir", f->agent_state, "--display", f->display,
+      "--ice-address", "127.0.0.1", NULL);
   g_assert_no_error (error);
 }
 
@@ -192,7 +343,14 @@ wr_fake_gateway_setup (WrFakeGateway *f, const char *agent_id,
   g_assert_no_error (error);
   f->fingerprint = wr_certificate_fingerprint (f->cert);
 
-  f->server = soup_server_new ("tls-certificate", f->cert, NULL);
+  f->agent_state = make_agent_state (f);
+  /* mTLS as the real gateway (server.c): a client certificate is asked
+   * for, the TLS layer takes any, and ws_handler accepts only one from the
+   * test CA */
+  f->server = soup_server_new ("tls-certificate", f->cert,
+      "tls-auth-mode", G_TLS_AUTHENTICATION_REQUESTED, NULL);
+  g_signal_connect (f->server, "request-started",
+      G_CALLBACK (on_request_started), NULL);
   soup_server_add_websocket_handler (f->server, "/ws/agent", NULL, NULL,
       ws_handler, f, NULL);
   soup_server_listen_local (f->server, 0, SOUP_SERVER_LISTEN_HTTPS
@@ -264,6 +422,7 @@ wr_fake_gateway_teardown (WrFakeGateway *f)
     soup_server_disconnect (f->server);
   g_clear_object (&f->server);
   g_clear_object (&f->cert);
+  g_clear_object (&f->client_ca);
   g_queue_clear_full (&f->received, (GDestroyNotify) json_object_unref);
   EVP_PKEY_free (f->key);
   EVP_PKEY_free (f->other);
@@ -271,6 +430,8 @@ wr_fake_gateway_teardown (WrFakeGateway *f)
     remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->fingerprint);
+  g_free (f->client_ca_file);
+  g_free (f->agent_state);
   g_free (f->base_url);
   g_free (f->display);
   g_free (f->agent_id);

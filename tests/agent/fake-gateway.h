@@ -1,5 +1,6 @@
 /* A fake gateway for agent tests: a libsoup WSS server on loopback that
- * the real webremote-agent binary connects to, with Xvfb for its display
+ * the real webremote-agent binary connects to with mTLS (a client
+ * certificate from a test CA, as after enrollment), with Xvfb for its display
  * and an Ed25519 key the agent is told to trust for grants and commands.
  * Shared by the agent tests that drive the binary (test-commands.c). */
 #pragma once
@@ -14,6 +15,10 @@ G_BEGIN_DECLS
 typedef struct {
   char *dir;
   GTlsCertificate *cert;
+  GTlsCertificate *client_ca;    /* the test CA of the agent's certificate */
+  char *client_ca_file;
+  char *agent_state;             /* the agent's --state-dir (mTLS, no token) */
+  guint refused;                 /* agent connections refused */
   char *fingerprint;
   SoupServer *server;
   char *base_url;

@@ -24,7 +24,19 @@ setup (Fixture *f, gconstpointer data)
 {
   f->dir = g_dir_make_tmp ("wr-agent-config-XXXXXX", NULL);
   g_assert_nonnull (f->dir);
-  g_unsetenv (WR_AGENT_TOKEN_ENV);
+}
+
+/* What `webremote-agent enroll` leaves in the state directory, as far as
+ * the config looks: a certificate, a key and the enrolled id. */
+static void
+fake_enrollment (Fixture *f, const char *id)
+{
+  const char *names[] = { "agent.crt", "agent.key", "agent.id" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++) {
+    g_autofree char *path = g_build_filename (f->dir, names[i], NULL);
+    g_assert_true (g_file_set_contents (path, i == 2 ? id : "x", -1, NULL));
+  }
 }
 
 static void
@@ -125,21 +137,26 @@ test_missing_explicit_file_is_an_error (Fixture *f, gconstpointer data)
 static void
 test_full_config_and_defaults (Fixture *f, gconstpointer data)
 {
-  g_autofree char *token = write_file (f, "token", "s3cret-token\n");
-  g_autofree char *text = g_strdup_printf (
+  g_autofree char *text = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrAgentConfig) cfg = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *crt = g_build_filename (f->dir, "agent.crt", NULL);
+
+  fake_enrollment (f, "lab-1");
+  text = g_strdup_printf (
       "[agent]\n"
       "id = lab-1\n"
       "gateway-url = https://127.0.0.1:8443/\n"
       "gateway-fingerprint = %s\n"
       "gateway-public-key = " GRANT_KEY "\n"
-      "token-file = %s\n"
+      "state-dir = %s\n"
       "displays = :1;:2\n"
       "[webrtc]\n"
-      "ice-addresses = 127.0.0.1\n", "sha256:" PIN, token);
-  g_autofree char *path = write_file (f, "agent.conf", text);
-  g_autoptr (GError) error = NULL;
-  g_autoptr (WrAgentConfig) cfg = wr_agent_config_load (path, TRUE, &error);
-  g_autofree char *url = NULL;
+      "ice-addresses = 127.0.0.1\n", "sha256:" PIN, f->dir);
+  path = write_file (f, "agent.conf", text);
+  cfg = wr_agent_config_load (path, TRUE, &error);
 
   g_assert_no_error (error);
   g_assert_true (wr_agent_config_finish (cfg, &error));
@@ -147,7 +164,7 @@ test_full_config_and_defaults (Fixture *f, gconstpointer data)
   g_assert_cmpstr (cfg->id, ==, "lab-1");
   g_assert_cmpstr (cfg->name, ==, "lab-1");
   g_assert_cmpstr (cfg->fingerprint, ==, PIN);
-  g_assert_cmpstr (cfg->token, ==, "s3cret-token");
+  g_assert_cmpstr (cfg->client_cert_file, ==, crt);
   g_assert_nonnull (cfg->grant_key);
   g_assert_cmpuint (g_strv_length (cfg->displays), ==, 2);
   g_assert_cmpstr (cfg->displays[1], ==, ":2");
@@ -161,10 +178,12 @@ test_full_config_and_defaults (Fixture *f, gconstpointer data)
 }
 
 static WrAgentConfig *
-minimal (void)
+minimal (Fixture *f)
 {
   WrAgentConfig *cfg = wr_agent_config_load (NULL, FALSE, NULL);
 
+  fake_enrollment (f, "a");
+  cfg->state_dir = g_strdup (f->dir);
   cfg->id = g_strdup ("a");
   cfg->gateway_url = g_strdup ("https://127.0.0.1:8443");
   cfg->fingerprint = g_strdup (PIN);
@@ -177,14 +196,13 @@ minimal (void)
 static void
 test_refuses_without_grant_key (Fixture *f, gconstpointer data)
 {
-  g_autoptr (WrAgentConfig) none = minimal ();
-  g_autoptr (WrAgentConfig) bad = minimal ();
-  g_autoptr (WrAgentConfig) both = minimal ();
-  g_autoptr (WrAgentConfig) file = minimal ();
+  g_autoptr (WrAgentConfig) none = minimal (f);
+  g_autoptr (WrAgentConfig) bad = minimal (f);
+  g_autoptr (WrAgentConfig) both = minimal (f);
+  g_autoptr (WrAgentConfig) file = minimal (f);
   g_autofree char *path = write_file (f, "grant.pub", GRANT_KEY "\n");
   g_autoptr (GError) error = NULL;
 
-  g_setenv (WR_AGENT_TOKEN_ENV, "t0ken", TRUE);
   g_clear_pointer (&none->gateway_public_key, g_free);
   g_assert_false (wr_agent_config_finish (none, &error));
   g_assert_nonnull (strstr (error->message, "gateway-public-key"));
@@ -213,10 +231,9 @@ test_refuses_without_grant_key (Fixture *f, gconstpointer data)
 static void
 test_refuses_without_pin_or_ca (Fixture *f, gconstpointer data)
 {
-  g_autoptr (WrAgentConfig) cfg = minimal ();
+  g_autoptr (WrAgentConfig) cfg = minimal (f);
   g_autoptr (GError) error = NULL;
 
-  g_setenv (WR_AGENT_TOKEN_ENV, "t0ken", TRUE);
   g_clear_pointer (&cfg->fingerprint, g_free);
   g_assert_false (wr_agent_config_finish (cfg, &error));
   g_assert_nonnull (strstr (error->message, "gateway-fingerprint"));
@@ -226,11 +243,10 @@ test_refuses_without_pin_or_ca (Fixture *f, gconstpointer data)
 static void
 test_refuses_plain_http_and_bad_pin (Fixture *f, gconstpointer data)
 {
-  g_autoptr (WrAgentConfig) http = minimal ();
-  g_autoptr (WrAgentConfig) pin = minimal ();
+  g_autoptr (WrAgentConfig) http = minimal (f);
+  g_autoptr (WrAgentConfig) pin = minimal (f);
   g_autoptr (GError) error = NULL;
 
-  g_setenv (WR_AGENT_TOKEN_ENV, "t0ken", TRUE);
   g_free (http->gateway_url);
   http->gateway_url = g_strdup ("http://127.0.0.1:8443");
   g_assert_false (wr_agent_config_finish (http, &error));
@@ -243,20 +259,28 @@ test_refuses_plain_http_and_bad_pin (Fixture *f, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "fingerprint"));
 }
 
+/* The enrollment is the only agent credential: without a state directory
+ * holding one the agent does not start, and the old token variable does
+ * not help. */
 static void
-test_token_from_environment (Fixture *f, gconstpointer data)
+test_refuses_without_enrollment (Fixture *f, gconstpointer data)
 {
-  g_autoptr (WrAgentConfig) cfg = minimal ();
-  g_autoptr (WrAgentConfig) none = minimal ();
+  g_autoptr (WrAgentConfig) cfg = minimal (f);
+  g_autoptr (WrAgentConfig) empty = minimal (f);
+  g_autofree char *crt = g_build_filename (f->dir, "agent.crt", NULL);
   g_autoptr (GError) error = NULL;
 
-  g_assert_false (wr_agent_config_finish (none, &error));
-  g_assert_nonnull (strstr (error->message, WR_AGENT_TOKEN_ENV));
+  g_setenv ("WEBREMOTE_AGENT_TOKEN", "0123456789abcdef0123", TRUE);
+  g_clear_pointer (&cfg->state_dir, g_free);
+  g_assert_false (wr_agent_config_finish (cfg, &error));
+  g_assert_nonnull (strstr (error->message, "not enrolled"));
+  g_assert_nonnull (strstr (error->message, "webremote-agent enroll"));
   g_clear_error (&error);
 
-  g_setenv (WR_AGENT_TOKEN_ENV, "  from-env\n", TRUE);
-  g_assert_true (wr_agent_config_finish (cfg, &error));
-  g_assert_cmpstr (cfg->token, ==, "from-env");
+  g_unlink (crt);
+  g_assert_false (wr_agent_config_finish (empty, &error));
+  g_assert_nonnull (strstr (error->message, "holds no enrollment"));
+  g_unsetenv ("WEBREMOTE_AGENT_TOKEN");
 }
 
 /* The binary turns a bad config into a clear message and exit status 2. */
@@ -309,8 +333,8 @@ main (int argc, char **argv)
       test_refuses_plain_http_and_bad_pin);
   ADD ("/agent/config/refuses-without-grant-key",
       test_refuses_without_grant_key);
-  ADD ("/agent/config/token-comes-from-the-environment",
-      test_token_from_environment);
+  ADD ("/agent/config/refuses-without-enrollment",
+      test_refuses_without_enrollment);
   ADD ("/agent/config/binary-exits-2-on-bad-config",
       test_binary_exits_2_on_bad_config);
 #undef ADD

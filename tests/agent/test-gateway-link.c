@@ -12,7 +12,6 @@
 #include "common/crypto.h"
 #include "common/protocol.h"
 
-#define TOKEN "test-agent-token-0123456789"
 
 typedef struct {
   char *dir;
@@ -24,6 +23,8 @@ typedef struct {
 
   guint requests;               /* HTTP requests the server read */
   char *last_auth;              /* its Authorization header */
+  GTlsCertificate *client;      /* the agent's client certificate */
+  GTlsCertificate *last_peer;   /* what the last connection showed */
   GPtrArray *connections;       /* server-side SoupWebsocketConnection */
   GPtrArray *received;          /* texts the server received */
 
@@ -83,8 +84,29 @@ ws_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
   g_free (f->last_auth);
   f->last_auth = g_strdup (soup_message_headers_get_one (
           soup_server_message_get_request_headers (msg), "Authorization"));
+  g_clear_object (&f->last_peer);
+  if (soup_server_message_get_tls_peer_certificate (msg))
+    f->last_peer = g_object_ref (
+        soup_server_message_get_tls_peer_certificate (msg));
   g_signal_connect (conn, "message", G_CALLBACK (on_ws_message), f);
   g_ptr_array_add (f->connections, g_object_ref (conn));
+}
+
+/* Like the gateway: a client certificate is asked for, and any is taken
+ * here (the test checks it is the agent's). */
+static gboolean
+accept_any (SoupServerMessage *msg, GTlsCertificate *cert,
+    GTlsCertificateFlags errors, gpointer user_data)
+{
+  return TRUE;
+}
+
+static void
+on_request_started (SoupServer *server, SoupServerMessage *msg,
+    gpointer user_data)
+{
+  g_signal_connect (msg, "accept-certificate", G_CALLBACK (accept_any),
+      NULL);
 }
 
 static void
@@ -103,6 +125,9 @@ setup (Fixture *f, gconstpointer data)
   g_assert_true (wr_self_signed_certificate_create (crt, key, NULL, &error));
   f->cert = g_tls_certificate_new_from_files (crt, key, &error);
   g_assert_no_error (error);
+  g_assert_true (wr_self_signed_certificate_create (crt, key, NULL, &error));
+  f->client = g_tls_certificate_new_from_files (crt, key, &error);
+  g_assert_no_error (error);
   g_unlink (crt);
   g_unlink (key);
   g_rmdir (f->dir);
@@ -110,7 +135,10 @@ setup (Fixture *f, gconstpointer data)
 
   f->connections = g_ptr_array_new_with_free_func (g_object_unref);
   f->received = g_ptr_array_new_with_free_func (g_free);
-  f->server = soup_server_new ("tls-certificate", f->cert, NULL);
+  f->server = soup_server_new ("tls-certificate", f->cert,
+      "tls-auth-mode", G_TLS_AUTHENTICATION_REQUESTED, NULL);
+  g_signal_connect (f->server, "request-started",
+      G_CALLBACK (on_request_started), NULL);
   g_signal_connect (f->server, "request-read",
       G_CALLBACK (on_request_read), f);
   soup_server_add_websocket_handler (f->server, "/ws/agent", NULL, NULL,
@@ -144,6 +172,8 @@ teardown (Fixture *f, gconstpointer data)
   soup_server_disconnect (f->server);
   g_clear_object (&f->server);
   g_clear_object (&f->cert);
+  g_clear_object (&f->client);
+  g_clear_object (&f->last_peer);
   g_free (f->fingerprint);
   g_free (f->last_auth);
   g_free (f->base_url);
@@ -170,7 +200,8 @@ start_link (Fixture *f, const char *pin)
 {
   g_autoptr (GTlsDatabase) db = wr_pinned_tls_database_new (pin, NULL);
 
-  f->link = wr_gateway_link_new (f->base_url, f->ws_url, TOKEN, db, 50, 100);
+  f->link = wr_gateway_link_new (f->base_url, f->ws_url, db, 50, 100);
+  wr_gateway_link_set_client_certificate (f->link, f->client);
   g_signal_connect (f->link, "connected", G_CALLBACK (on_connected), f);
   g_signal_connect (f->link, "disconnected", G_CALLBACK (on_disconnected),
       f);
@@ -218,9 +249,9 @@ test_wrong_pin_sends_nothing (Fixture *f, gconstpointer data)
   run_for (1000);
 
   /* It kept trying (backoff 50..100 ms) but never got as far as HTTP: the
-   * token never left the agent. */
+   * agent never showed its certificate. */
   g_assert_cmpuint (f->requests, ==, 0);
-  g_assert_null (f->last_auth);
+  g_assert_null (f->last_peer);
   g_assert_cmpuint (f->connected, ==, 0);
   expected = g_strdup_printf ("gateway certificate fingerprint %s does not "
       "match the pinned %s", f->fingerprint, wrong);
@@ -228,16 +259,17 @@ test_wrong_pin_sends_nothing (Fixture *f, gconstpointer data)
 }
 
 static void
-test_pinned_gateway_gets_the_token (Fixture *f, gconstpointer data)
+test_pinned_gateway_gets_the_certificate (Fixture *f, gconstpointer data)
 {
   guint n;
 
   start_link (f, f->fingerprint);
   g_assert_true (wait_for (&f->connected, 1, 5000));
   g_assert_true (wr_gateway_link_is_connected (f->link));
-  g_assert_cmpstr (f->last_auth, ==, "Bearer " TOKEN);
-  /* The token is not in any log line. */
-  g_assert_null (strstr (f->warnings->str, TOKEN));
+  /* mTLS: the enrolled certificate is the credential, no bearer token */
+  g_assert_nonnull (f->last_peer);
+  g_assert_true (g_tls_certificate_is_same (f->last_peer, f->client));
+  g_assert_null (f->last_auth);
 
   /* A ping is answered with a pong. */
   n = f->received->len;
@@ -280,8 +312,8 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, NULL, setup, fn, teardown)
   ADD ("/agent/gateway-link/wrong-pin-is-refused-before-the-token-is-sent",
       test_wrong_pin_sends_nothing);
-  ADD ("/agent/gateway-link/pinned-gateway-gets-the-token-and-pongs",
-      test_pinned_gateway_gets_the_token);
+  ADD ("/agent/gateway-link/pinned-gateway-gets-the-certificate-and-pongs",
+      test_pinned_gateway_gets_the_certificate);
   ADD ("/agent/gateway-link/reconnects-when-the-gateway-goes-away",
       test_reconnects_when_the_gateway_goes_away);
 #undef ADD

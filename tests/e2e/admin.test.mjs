@@ -49,10 +49,8 @@ async function probeAdminApi() {
   const tmp = await makeTempDir();
   let gw;
   try {
-    const tokenFile = path.join(tmp, 'agent-token');
-    await fsp.writeFile(tokenFile, randomSecret() + '\n', { mode: 0o600 });
     const password = 'probe-' + randomSecret();
-    gw = await startGateway({ stateDir: path.join(tmp, 'state'), tokenFile, password, logName: 'admin/probe-gateway' });
+    gw = await startGateway({ stateDir: path.join(tmp, 'state'), password, logName: 'admin/probe-gateway' });
     const login = await httpsJson(gw.base, 'POST', '/api/v1/login', { body: { username: 'admin', password } });
     if (login.status !== 200) return `the gateway refused the admin sign-in (${login.status})`;
     const users = await httpsJson(gw.base, 'GET', '/api/v1/users', { token: login.body.token });
@@ -120,24 +118,19 @@ describe('identity and roles in Chromium', { skip, timeout: 300000 }, () => {
     env.outFile = path.join(env.tmp, 'typed.txt');
     env.adminPassword = 'e2e-' + randomSecret();
     env.viewerPassword = 'vera-' + randomSecret().slice(0, 16);
-    const tokenFile = path.join(env.tmp, 'agent-token');
-    await fsp.writeFile(tokenFile, randomSecret() + '\n', { mode: 0o600 });
     const stateDir = path.join(env.tmp, 'state');
     await fsp.mkdir(stateDir, { mode: 0o700 });
 
     const { display } = await startXvfb({ ...SCREEN, logName: 'admin/xvfb' });
     env.display = display;
     await startXterm(display, env.outFile, 'admin/xterm');
-    const gw = await startGateway({ stateDir, tokenFile, password: env.adminPassword, logName: 'admin/gateway' });
+    const gw = await startGateway({ stateDir, password: env.adminPassword, logName: 'admin/gateway' });
     env.base = gw.base;
     // Two machines on the same screen: one goes into the granted group.
     for (const a of [LAB, OFFICE]) {
       await startAgent({
-        base: gw.base,
-        fingerprint: gw.fingerprint,
-        grantKey: gw.grantKey,
+        gateway: gw,
         display,
-        tokenFile,
         id: a.id,
         name: a.name,
         logName: `admin/agent-${a.id}`,

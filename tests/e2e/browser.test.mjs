@@ -100,8 +100,6 @@ describe('webremote in Chromium', { timeout: 180000 }, () => {
     env.tmp = await makeTempDir();
     env.outFile = path.join(env.tmp, 'typed.txt');
     env.password = 'e2e-' + randomSecret();
-    const tokenFile = path.join(env.tmp, 'agent-token');
-    await fsp.writeFile(tokenFile, randomSecret() + '\n', { mode: 0o600 });
     const stateDir = path.join(env.tmp, 'state');
     await fsp.mkdir(stateDir, { mode: 0o700 });
 
@@ -109,14 +107,11 @@ describe('webremote in Chromium', { timeout: 180000 }, () => {
     const { display } = await startXvfb(SCREEN);
     env.display = display;
     await startXterm(display, env.outFile);
-    const gw = await startGateway({ stateDir, tokenFile, password: env.password });
+    const gw = await startGateway({ stateDir, password: env.password });
     env.base = gw.base;
     env.agent = await startAgent({
-      base: gw.base,
-      fingerprint: gw.fingerprint,
-      grantKey: gw.grantKey,
+      gateway: gw,
       display,
-      tokenFile,
       id: AGENT_ID,
       name: AGENT_NAME,
     });

@@ -21,6 +21,7 @@ export const CHROMIUM = process.env.WR_CHROMIUM || '/usr/bin/chromium';
 
 export const GATEWAY_BIN = path.join(BUILD_ROOT, 'gateway', 'webremote-gateway');
 export const AGENT_BIN = path.join(BUILD_ROOT, 'agent', 'webremote-agent');
+export const CTL_BIN = path.join(BUILD_ROOT, 'gateway', 'webremotectl');
 
 // The flag set known to work here (shared/design/platform-notes.md): loopback
 // ICE candidates need the first two media flags; the rest keep Chromium off
@@ -176,32 +177,57 @@ export function run(cmd, args, { env = {}, timeout = 10000 } = {}) {
   });
 }
 
-/** Xvfb on a free display it picks itself (-displayfd). Returns ":N". */
+/**
+ * Xvfb on a free display. Returns ":N".
+ *
+ * The number is picked at random from a high range rather than left to
+ * Xvfb's lowest-free choice: other X servers on a shared machine cluster at
+ * :0, :1..., and one of them going away removes the socket of a neighbour
+ * that shares its number. -displayfd still tells when the server is ready.
+ */
 export async function startXvfb({ width = 1280, height = 720, logName = 'xvfb' } = {}) {
-  const child = startProcess(
-    logName,
-    'Xvfb',
-    ['-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp'],
-    { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
-  );
-  const display = await new Promise((resolve, reject) => {
-    let buf = '';
-    const timer = setTimeout(() => reject(new Error('Xvfb did not report its display within 10 s')), 10000);
-    child.stdio[3].on('data', (chunk) => {
-      buf += chunk.toString();
-      const m = /^(\d+)\s*\n/.exec(buf);
-      if (m) {
-        clearTimeout(timer);
-        resolve(`:${m[1]}`);
-      }
-    });
-    child.wrExited.then(({ code, signal }) => {
-      clearTimeout(timer);
-      reject(new Error(`Xvfb exited (code ${code}, signal ${signal}): ${tail(child.wrLog, 10)}`));
-    });
-  });
-  log(`Xvfb on ${display}`);
-  return { child, display };
+  let lastError;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const n = 200 + Math.floor(Math.random() * 700);
+    if (fs.existsSync(`/tmp/.X${n}-lock`) || fs.existsSync(`/tmp/.X11-unix/X${n}`)) continue;
+    const child = startProcess(
+      logName,
+      'Xvfb',
+      [`:${n}`, '-displayfd', '3', '-screen', '0', `${width}x${height}x24`, '-nolisten', 'tcp'],
+      { stdio: ['ignore', 'pipe', 'pipe', 'pipe'] },
+    );
+    try {
+      const display = await new Promise((resolve, reject) => {
+        let buf = '';
+        const timer = setTimeout(() => reject(new Error('Xvfb did not report its display within 10 s')), 10000);
+        child.stdio[3].on('data', (chunk) => {
+          buf += chunk.toString();
+          const m = /^(\d+)\s*\n/.exec(buf);
+          if (m) {
+            clearTimeout(timer);
+            resolve(`:${m[1]}`);
+          }
+        });
+        child.wrExited.then(({ code, signal }) => {
+          clearTimeout(timer);
+          reject(new Error(`Xvfb exited (code ${code}, signal ${signal}): ${tail(child.wrLog, 10)}`));
+        });
+      });
+      // Answering X clients, not only listening.
+      await waitFor(`the X server on ${display}`, async () => {
+        if (child.wrExit) throw new Fatal(`Xvfb exited: ${tail(child.wrLog, 10)}`);
+        await run('xdpyinfo', ['-display', display], { timeout: 5000 });
+        return true;
+      }, { timeout: 10000 });
+      log(`Xvfb on ${display}`);
+      return { child, display };
+    } catch (err) {
+      lastError = err;
+      log(`Xvfb on :${n} failed, trying another display: ${err.message}`);
+      await stopProcess(child);
+    }
+  }
+  throw lastError ?? new Error('no free X display found');
 }
 
 /**
@@ -293,21 +319,16 @@ export function randomSecret() {
  * `config` (optional): the text of a gateway keyfile, or a function of the
  * chosen port returning it (an [oidc] redirect-uri names the port); it is
  * written next to the state directory and passed with --config.
+ * Agents authenticate with certificates from enrollment (startAgent), so the
+ * gateway gets no agent token.
  */
-export async function startGateway({ stateDir, tokenFile, password, logName = 'gateway', config }) {
+export async function startGateway({ stateDir, password, logName = 'gateway', config }) {
   const env = { WEBREMOTE_ADMIN_PASSWORD: password };
   const fingerprint = (
     await run(GATEWAY_BIN, ['--print-fingerprint', '--state-dir', stateDir], { env, timeout: 20000 })
   ).trim().split('\n').pop().trim();
   if (!/^([0-9A-F]{2}:){31}[0-9A-F]{2}$/i.test(fingerprint)) {
     throw new Error(`--print-fingerprint printed ${JSON.stringify(fingerprint)}, not a SHA-256 fingerprint`);
-  }
-  // The key agents verify session grants with.
-  const grantKey = (
-    await run(GATEWAY_BIN, ['--print-grant-key', '--state-dir', stateDir], { env, timeout: 20000 })
-  ).trim().split('\n').pop().trim();
-  if (!grantKey.startsWith('ed25519:')) {
-    throw new Error(`--print-grant-key printed ${JSON.stringify(grantKey)}`);
   }
   const port = await freePort();
   const configArgs = [];
@@ -326,7 +347,6 @@ export async function startGateway({ stateDir, tokenFile, password, logName = 'g
       '--port', String(port),
       '--state-dir', stateDir,
       '--web-root', WEB_ROOT,
-      '--agent-token-file', tokenFile,
     ],
     {
       env,
@@ -344,20 +364,59 @@ export async function startGateway({ stateDir, tokenFile, password, logName = 'g
     return res.status === 200;
   }, { timeout: 20000 });
   log(`gateway ready at ${base} (announced ${listening})`);
-  return { child, base, port, fingerprint, grantKey };
+  return { child, base, port, fingerprint, stateDir };
 }
 
-export async function startAgent({ base, fingerprint, grantKey, display, tokenFile, id, name, logName = 'agent' }) {
+/**
+ * Enrolls an agent with `gateway` (what startGateway returned) and starts
+ * it: webremotectl makes a single-use token in the gateway's store,
+ * `webremote-agent enroll` trades it for a client certificate (pinning the
+ * gateway by its fingerprint), and the agent then connects with that
+ * certificate over mTLS. Its state directory sits next to the gateway's, so
+ * the test's temporary directory holds it. `group` (optional) is the agent
+ * group it joins, else the default one.
+ */
+export async function startAgent({ gateway, display, id, name, group, logName = 'agent' }) {
+  if (!gateway?.stateDir) throw new Error('startAgent needs { gateway } as returned by startGateway');
+  const agentState = path.join(path.dirname(gateway.stateDir.replace(/\/+$/, '')), `agent-${id}`);
+  await fsp.mkdir(agentState, { recursive: true, mode: 0o700 });
+  const enrollToken = (
+    await run(CTL_BIN, [
+      '--state-dir', gateway.stateDir,
+      'enroll', 'create',
+      ...(group ? ['--group', group] : []),
+      '--ttl', '1h',
+    ], { timeout: 20000 })
+  ).trim().split('\n').pop().trim();
+  if (!/^[0-9a-f]{64}$/i.test(enrollToken)) {
+    throw new Error('webremotectl enroll create did not print a token');
+  }
+  // The token goes through a file so it stays off the process list.
+  const tokenFile = path.join(agentState, 'enroll.token');
+  await fsp.writeFile(tokenFile, enrollToken + '\n', { mode: 0o600 });
+  const enrollLog = path.join(ARTIFACTS, `${logName}-enroll.log`);
+  try {
+    const out = await run(AGENT_BIN, [
+      'enroll', gateway.base,
+      '--token-file', tokenFile,
+      '--ca-fingerprint', gateway.fingerprint,
+      '--state-dir', agentState,
+      '--id', id,
+    ], { timeout: 20000 });
+    await fsp.writeFile(enrollLog, out);
+  } catch (err) {
+    await fsp.writeFile(enrollLog, err.message);
+    throw new Error(`webremote-agent enroll failed for ${id}: ${err.message}`);
+  } finally {
+    await fsp.rm(tokenFile, { force: true });
+  }
   const child = startProcess(logName, AGENT_BIN, [
-    '--gateway', base,
-    '--fingerprint', fingerprint,
-    '--grant-key', grantKey,
+    '--state-dir', agentState,
     '--display', display,
     '--ice-address', '127.0.0.1',
-    '--id', id,
     '--name', name,
-    '--token-file', tokenFile,
   ], { env: { DISPLAY: display } });
+  child.wrStateDir = agentState;
   return child;
 }
 

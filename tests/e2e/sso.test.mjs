@@ -181,8 +181,6 @@ describe('single sign-on in Chromium', { timeout: 300000 }, () => {
 
     env.tmp = await makeTempDir();
     env.adminPassword = 'e2e-' + randomSecret();
-    const tokenFile = path.join(env.tmp, 'agent-token');
-    await fsp.writeFile(tokenFile, randomSecret() + '\n', { mode: 0o600 });
     const secretFile = path.join(env.tmp, 'oidc-client-secret');
     const clientSecret = randomSecret();
     await fsp.writeFile(secretFile, clientSecret + '\n', { mode: 0o600 });
@@ -204,7 +202,6 @@ describe('single sign-on in Chromium', { timeout: 300000 }, () => {
     await startXterm(display, path.join(env.tmp, 'typed.txt'), 'sso/xterm');
     const gw = await startGateway({
       stateDir,
-      tokenFile,
       password: env.adminPassword,
       logName: 'sso/gateway',
       config: (port) =>
@@ -221,11 +218,8 @@ describe('single sign-on in Chromium', { timeout: 300000 }, () => {
     env.base = gw.base;
     for (const a of [SUPPORT, AUDIT]) {
       await startAgent({
-        base: gw.base,
-        fingerprint: gw.fingerprint,
-        grantKey: gw.grantKey,
+        gateway: gw,
         display,
-        tokenFile,
         id: a.id,
         name: a.name,
         logName: `sso/agent-${a.id}`,

@@ -312,7 +312,7 @@ can_sign_in (Fixture *f, const char *name, const char *password)
 
   g_assert_nonnull (keyring);
   wr_auth_policy_init_defaults (&policy);
-  auth = wr_auth_store_new (f->store, keyring, &policy, NULL);
+  auth = wr_auth_store_new (f->store, keyring, &policy);
   request.username = name;
   request.password = password;
   request.client_address = "127.0.0.1";

@@ -297,8 +297,7 @@ child_environ (WrHarness *h)
 {
   char **env = g_get_environ ();
 
-  /* Only what we pass explicitly reaches the agent. */
-  env = g_environ_unsetenv (env, "WEBREMOTE_AGENT_TOKEN");
+  /* Only what we pass explicitly reaches the children. */
   env = g_environ_unsetenv (env, "WEBREMOTE_ADMIN_PASSWORD");
   if (h->display)
     env = g_environ_setenv (env, "DISPLAY", h->display, TRUE);
@@ -372,7 +371,6 @@ wr_harness_new (int width, int height)
 {
   WrHarness *h = g_new0 (WrHarness, 1);
   g_autoptr (GError) error = NULL;
-  g_autofree char *token = NULL;
 
   install_handlers_once ();
   h->width = width;
@@ -384,15 +382,10 @@ wr_harness_new (int width, int height)
   h->state_dir = g_build_filename (h->tmp_dir, "gateway-state", NULL);
   h->gateway_config = g_build_filename (h->tmp_dir, "gateway.conf", NULL);
   h->agent_config = g_build_filename (h->tmp_dir, "agent.conf", NULL);
-  h->agent_token_file = g_build_filename (h->tmp_dir, "agent-token", NULL);
   h->agent_id = g_strdup ("integ-agent");
   h->admin_password = wr_random_token (18);
   h->clients = g_ptr_array_new ();
 
-  token = wr_random_token (32);
-  g_file_set_contents_full (h->agent_token_file, token, -1,
-      G_FILE_SET_CONTENTS_NONE, 0600, &error);
-  g_assert_no_error (error);
   /* An explicit empty config, so a /etc/webremote/gateway.conf on the
    * machine cannot change what the tests see. */
   g_file_set_contents (h->gateway_config, "", 0, &error);
@@ -442,7 +435,6 @@ wr_harness_free (WrHarness *h)
   g_free (h->gateway_path);
   g_free (h->gateway_config);
   g_free (h->state_dir);
-  g_free (h->agent_token_file);
   g_free (h->admin_password);
   g_free (h->base_url);
   g_free (h->fingerprint);
@@ -636,8 +628,7 @@ wr_harness_start_gateway (WrHarness *h, GError **error)
       TRUE);
   {
     const char *argv[] = { h->gateway_path, "--config", h->gateway_config,
-      "--listen", "127.0.0.1", "--port", port, "--state-dir", h->state_dir,
-      "--agent-token-file", h->agent_token_file, NULL };
+      "--listen", "127.0.0.1", "--port", port, "--state-dir", h->state_dir, NULL };
     h->gateway = child_spawn ("gateway", argv, env, TRUE, -1, error);
   }
   if (!h->gateway)
@@ -662,8 +653,8 @@ wr_harness_kill_gateway (WrHarness *h)
 }
 
 static WrChild *
-spawn_agent_in (WrHarness *h, const char *id, const char *name,
-    const char *state_dir, GError **error)
+spawn_agent_in (WrHarness *h, const char *name,
+    const char *state_dir, const char *grant_key, GError **error)
 {
   g_autoptr (GString) conf = g_string_new (NULL);
   g_auto (GStrv) env = NULL;
@@ -682,19 +673,13 @@ spawn_agent_in (WrHarness *h, const char *id, const char *name,
     return NULL;
 
   env = child_environ (h);
-  if (state_dir) {
+  {
+    /* --grant-key: a test may make the agent trust another key than the
+     * one its enrollment delivered (test-grants.c) */
     const char *argv[] = { h->agent_path, "--config", h->agent_config,
       "--state-dir", state_dir, "--display", h->display,
-      "--ice-address", "127.0.0.1", "--name", name, NULL };
-    return child_spawn ("agent", argv, env, FALSE, -1, error);
-  }
-  {
-    const char *argv[] = { h->agent_path, "--config", h->agent_config,
-      "--gateway", h->base_url, "--fingerprint", h->fingerprint,
-      "--display", h->display, "--ice-address", "127.0.0.1",
-      "--id", id, "--name", name,
-      "--token-file", h->agent_token_file, "--grant-key", h->grant_key,
-      NULL };
+      "--ice-address", "127.0.0.1", "--name", name,
+      grant_key ? "--grant-key" : NULL, grant_key, NULL };
     return child_spawn ("agent", argv, env, FALSE, -1, error);
   }
 }
@@ -758,17 +743,31 @@ wr_harness_enroll_agent (WrHarness *h, const char *id, const char *state_dir,
   return out != NULL;
 }
 
+/* Every agent authenticates with its enrolled certificate (mTLS); there is
+ * no pre-shared token. An agent id is enrolled once, the first time it is
+ * started, into TMP/agent-state-ID; later starts (a restarted agent) reuse
+ * that enrollment as a real machine would. */
 static WrChild *
 spawn_agent (WrHarness *h, const char *id, const char *name, GError **error)
 {
-  return spawn_agent_in (h, id, name, h->agent_state_dir, error);
+  g_autofree char *dir = NULL;
+  g_autofree char *crt = NULL;
+
+  if (h->agent_state_dir && g_strcmp0 (id, h->agent_id) == 0)
+    return spawn_agent_in (h, name, h->agent_state_dir, NULL, error);
+  dir = g_strdup_printf ("%s/agent-state-%s", h->tmp_dir, id);
+  crt = g_build_filename (dir, "agent.crt", NULL); /* WR_AGENT_STATE_CERT */
+  if (!g_file_test (crt, G_FILE_TEST_EXISTS)
+      && !wr_harness_enroll_agent (h, id, dir, error))
+    return NULL;
+  return spawn_agent_in (h, name, dir, h->grant_key, error);
 }
 
 gboolean
 wr_harness_start_enrolled_agent (WrHarness *h, const char *state_dir,
     const char *name, GError **error)
 {
-  WrChild *c = spawn_agent_in (h, NULL, name, state_dir, error);
+  WrChild *c = spawn_agent_in (h, name, state_dir, NULL, error);
 
   if (!c)
     return FALSE;

@@ -5,7 +5,7 @@
  * read, and kills those groups from the watchdog (SIGALRM), from SIGABRT
  * (a failed g_assert), from SIGTERM (meson's timeout) and at exit. So a
  * failing or hanging test never leaves an Xvfb, gateway or agent behind.
- * The temporary directory (gateway state, agent config, token) is removed
+ * The temporary directory (gateway state, agent config and enrollment) is removed
  * by wr_harness_free(); after a failure it stays for inspection, and
  * WR_KEEP_TMP=1 keeps it always.
  *
@@ -36,7 +36,6 @@ typedef struct {
   char *gateway_path;
   char *gateway_config;
   char *state_dir;
-  char *agent_token_file;
   char *admin_password;
   guint16 port;
   char *base_url;             /* https://127.0.0.1:PORT */
@@ -50,9 +49,11 @@ typedef struct {
   char *agent_id;
   char *agent_config;
   char *agent_extra_config;   /* appended to the agent's keyfile (nullable) */
-  char *agent_state_dir;      /* (nullable): when set, agents start with
-                               * --state-dir (enrolled, mTLS) instead of
-                               * the pre-shared token */
+  char *agent_state_dir;      /* (nullable): the enrolled state directory
+                               * of h->agent_id; when unset the harness
+                               * enrolls each agent id on its first start
+                               * into TMP/agent-state-ID. Agents always
+                               * run with --state-dir (mTLS, no token). */
 
   /* other X clients (xterm, xclock) */
   GPtrArray *clients;         /* WrChild */
@@ -82,7 +83,7 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (WrHttpResponse, wr_http_response_free)
 
 /**
  * wr_harness_new:
- * Makes a temporary directory with a fresh agent token and admin password
+ * Makes a temporary directory with a fresh admin password
  * and locates the binaries (env WR_GATEWAY / WR_AGENT, else
  * $WR_BUILD_ROOT/gateway/webremote-gateway and .../agent/webremote-agent).
  * Returns: (transfer full): the harness; nothing is started yet.
@@ -111,7 +112,9 @@ gboolean wr_harness_start_gateway (WrHarness *h, GError **error);
 /* SIGKILL to the gateway's process group; waits until it is gone. */
 void wr_harness_kill_gateway (WrHarness *h);
 
-/* Starts the agent for h->display with ICE on 127.0.0.1 only. */
+/* Starts the agent for h->display with ICE on 127.0.0.1 only, enrolling
+ * it first (webremotectl enroll create + webremote-agent enroll) unless
+ * its id was enrolled before; it connects with its certificate only. */
 gboolean wr_harness_start_agent (WrHarness *h, GError **error);
 
 /* All of the above, then login and wait (15 s) until the agent is online. */

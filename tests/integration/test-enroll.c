@@ -395,21 +395,19 @@ test_refusals (void)
     g_clear_pointer (&message, g_free);
   }
 
-  /* the pre-shared token path still works beside mTLS */
+  /* there is no pre-shared agent token: a bearer token without a client
+   * certificate is refused on /ws/agent */
   {
-    g_autofree char *t = NULL;
-    g_autofree char *auth = NULL;
+    g_autofree char *t = wr_random_token (32);
     guint status = 0;
     g_autofree char *req = NULL;
     g_autofree char *body = NULL;
 
-    g_assert_true (g_file_get_contents (h->agent_token_file, &t, NULL, NULL));
-    g_strstrip (t);
     req = g_strdup_printf ("GET /ws/agent HTTP/1.1\r\nHost: 127.0.0.1\r\n"
         "Authorization: Bearer %s\r\nConnection: close\r\n\r\n", t);
     body = wr_harness_raw_request (h, req, 5000, &status, &error);
     g_assert_no_error (error);
-    g_assert_cmpuint (status, ==, 400);
+    g_assert_cmpuint (status, ==, 401);
   }
 
   /* keys rotate: a new current key in the key file, the CA key re-sealed
@@ -566,6 +564,67 @@ test_restart_with_50_agents (void)
   wr_watchdog_disarm ();
 }
 
+/* The agent renews its own certificate while a viewer watches: with a
+ * test-only lifetime of 18 s (`[ca] agent-cert-seconds`) it renews after
+ * about 12 s; the session keeps decoding and the agent stays online, and
+ * the certificate it had before, still within its lifetime, is refused from
+ * then on. */
+static void
+test_agent_renews_during_session (void)
+{
+  g_autoptr (WrHarness) h = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrTestViewer) v = NULL;
+  g_autofree char *crt_path = NULL, *key_path = NULL;
+  g_autofree char *old_crt = NULL, *old_key = NULL;
+  g_autofree char *message = NULL;
+  gboolean renewed = FALSE;
+  guint64 before;
+
+  wr_watchdog_arm (80);
+  h = wr_harness_new (WIDTH, HEIGHT);
+  h->gateway_extra_config = g_strdup ("[ca]\nagent-cert-seconds=18\n");
+  g_assert_true (wr_harness_start_all (h, &error));
+  g_assert_no_error (error);
+  crt_path = g_strdup_printf ("%s/agent-state-%s/agent.crt", h->tmp_dir,
+      h->agent_id);
+  key_path = g_strdup_printf ("%s/agent-state-%s/agent.key", h->tmp_dir,
+      h->agent_id);
+  g_assert_true (g_file_get_contents (crt_path, &old_crt, NULL, NULL));
+  g_assert_true (g_file_get_contents (key_path, &old_key, NULL, NULL));
+
+  v = wr_test_viewer_new (h->base_url, h->fingerprint, h->token);
+  wr_test_viewer_connect (v, 5000, NULL, &error);
+  g_assert_no_error (error);
+  wr_test_viewer_start_session (v, h->agent_id, NULL, 5000, &error);
+  g_assert_no_error (error);
+  if (!wr_test_viewer_wait_frames (v, 10, 15000))
+    g_error ("no frames: %s", wr_test_viewer_describe (v));
+
+  for (guint i = 0; i < 150 && !renewed; i++) {
+    g_autofree char *now = NULL;
+
+    wr_iterate_ms (200);
+    renewed = g_file_get_contents (crt_path, &now, NULL, NULL)
+        && !g_str_equal (now, old_crt);
+  }
+  if (!renewed)
+    g_error ("the agent did not renew its 18 s certificate within 30 s");
+
+  /* the session did not notice */
+  before = wr_test_viewer_get_frames (v);
+  wr_iterate_ms (2000);
+  if (wr_test_viewer_get_frames (v) < before + 10)
+    g_error ("the session stopped decoding across the renewal: %s",
+        wr_test_viewer_describe (v));
+  g_assert_true (wr_harness_agent_online (h));
+
+  /* the old certificate (still within its 18 s) is no longer the agent's */
+  g_assert_cmpuint (probe (h, old_crt, old_key, &message), ==, 401);
+  assert_contains (message, "not its current one");
+  wr_watchdog_disarm ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -573,6 +632,8 @@ main (int argc, char **argv)
   g_test_add_func ("/integration/enroll/full-enrollment-then-live-session",
       test_full_enrollment_live_session);
   g_test_add_func ("/integration/enroll/refusals", test_refusals);
+  g_test_add_func ("/integration/enroll/agent-renews-during-session",
+      test_agent_renews_during_session);
   g_test_add_func ("/integration/enroll/restart-with-50-agents",
       test_restart_with_50_agents);
   return g_test_run ();
