@@ -297,11 +297,14 @@ dup_cell (WrDbResult *res, guint row, guint column)
   return g_strdup (wr_db_result_get (res, row, column));
 }
 
+/* Sets a WR_STORE_ERROR with a formatted message; returns FALSE so that
+ * callers can `return not_found (error, ...)`. */
 static gboolean
-not_found (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
+store_fail (GError **error, WrStoreError code, const char *format, ...)
+    G_GNUC_PRINTF (3, 4);
 
 static gboolean
-not_found (GError **error, const char *format, ...)
+store_fail (GError **error, WrStoreError code, const char *format, ...)
 {
   va_list args;
   char *message;
@@ -309,47 +312,17 @@ not_found (GError **error, const char *format, ...)
   va_start (args, format);
   message = g_strdup_vprintf (format, args);
   va_end (args);
-  g_set_error_literal (error, WR_STORE_ERROR, WR_STORE_ERROR_NOT_FOUND,
-      message);
+  g_set_error_literal (error, WR_STORE_ERROR, code, message);
   g_free (message);
   return FALSE;
 }
 
-static gboolean
-invalid (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-invalid (GError **error, const char *format, ...)
-{
-  va_list args;
-  char *message;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error_literal (error, WR_STORE_ERROR, WR_STORE_ERROR_INVALID,
-      message);
-  g_free (message);
-  return FALSE;
-}
-
-static gboolean
-conflict (GError **error, const char *format, ...) G_GNUC_PRINTF (2, 3);
-
-static gboolean
-conflict (GError **error, const char *format, ...)
-{
-  va_list args;
-  char *message;
-
-  va_start (args, format);
-  message = g_strdup_vprintf (format, args);
-  va_end (args);
-  g_set_error_literal (error, WR_STORE_ERROR, WR_STORE_ERROR_CONFLICT,
-      message);
-  g_free (message);
-  return FALSE;
-}
+#define not_found(error, ...) \
+  store_fail ((error), WR_STORE_ERROR_NOT_FOUND, __VA_ARGS__)
+#define invalid(error, ...) \
+  store_fail ((error), WR_STORE_ERROR_INVALID, __VA_ARGS__)
+#define conflict(error, ...) \
+  store_fail ((error), WR_STORE_ERROR_CONFLICT, __VA_ARGS__)
 
 /* ------------------------------------------------------------------ */
 /* Open and close */
