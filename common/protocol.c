@@ -60,6 +60,8 @@ enum {
   G2A = WR_CHANNEL_GATEWAY_TO_AGENT,
   P2A = WR_CHANNEL_PEER_TO_AGENT,
   A2P = WR_CHANNEL_AGENT_TO_PEER,
+  R2G = WR_CHANNEL_RECORDER_TO_GATEWAY,
+  G2R = WR_CHANNEL_GATEWAY_TO_RECORDER,
 };
 
 static const FieldSpec no_fields[] = { END };
@@ -96,6 +98,9 @@ static const FieldSpec session_granted_fields[] = {
   STR ("display", TRUE, 1, 32),
   STR_ARRAY ("scopes", TRUE, 16, 32),
   OBJ_ARRAY ("ice_servers", TRUE, 8, NULL),
+  /* The session is recorded (the viewer shows it); session.recording
+   * tells of changes. */
+  BOOL ("recording", FALSE),
   END
 };
 
@@ -242,10 +247,72 @@ static const FieldSpec command_exit_fields[] = {
   END
 };
 
+/* Recording (docs/protocol.md, "Recorder channel"). `sid` is the
+ * recording's own id: the recorder's receive-only session with the agent;
+ * `session` the viewer's session it records. */
+static const FieldSpec recorder_hello_fields[] = {
+  STR ("name", TRUE, 1, 128),
+  STR ("version", TRUE, 1, 32),
+  END
+};
+
+static const FieldSpec recorder_welcome_fields[] = {
+  STR ("name", TRUE, 1, 128),
+  STR ("version", TRUE, 1, 32),
+  END
+};
+
+static const FieldSpec record_start_fields[] = {
+  STR ("sid", TRUE, 1, ID_LEN),
+  STR ("session", TRUE, 1, ID_LEN),
+  STR ("agent", TRUE, 1, ID_LEN),
+  STR ("display", TRUE, 1, 32),
+  INT ("segment_seconds", TRUE, 1, 86400),
+  OBJ_ARRAY ("ice_servers", TRUE, 8, NULL),
+  END
+};
+
+static const FieldSpec record_started_fields[] = {
+  STR ("sid", TRUE, 1, ID_LEN),
+  STR ("codec", TRUE, 1, 32),      /* "H264", "VP8", "VP9" */
+  STR ("container", TRUE, 1, 16),  /* "mp4", "webm" */
+  END
+};
+
+static const FieldSpec record_segment_fields[] = {
+  STR ("sid", TRUE, 1, ID_LEN),
+  INT ("index", TRUE, 0, 1000000),
+  STR ("file", TRUE, 1, 128),
+  INT ("size", TRUE, 0, G_MAXINT64),
+  STR ("sha256", TRUE, 64, 64),
+  INT ("start_ms", TRUE, 0, G_MAXINT64),
+  INT ("end_ms", TRUE, 0, G_MAXINT64),
+  END
+};
+
+static const FieldSpec record_stop_fields[] = {
+  STR ("sid", TRUE, 1, ID_LEN),
+  STR ("reason", FALSE, 0, 256),
+  END
+};
+
+static const FieldSpec record_failed_fields[] = {
+  STR ("sid", TRUE, 1, ID_LEN),
+  STR ("reason", TRUE, 0, 256),
+  END
+};
+
+static const FieldSpec session_recording_fields[] = {
+  STR ("sid", TRUE, 1, ID_LEN),
+  STR ("state", TRUE, 1, 16),   /* "on" | "interrupted" | "off" */
+  STR ("reason", FALSE, 0, 256),
+  END
+};
+
 static const MessageSpec messages[] = {
-  { "error", G2C | G2A | A2G | A2P, error_fields },
-  { "ping", C2G | A2G | G2A, no_fields },
-  { "pong", G2C | G2A | A2G, no_fields },
+  { "error", G2C | G2A | A2G | A2P | G2R | R2G, error_fields },
+  { "ping", C2G | A2G | G2A | R2G, no_fields },
+  { "pong", G2C | G2A | A2G | G2R, no_fields },
   { "welcome", G2C, welcome_fields },
   { "agent.hello", A2G, agent_hello_fields },
   { "agent.welcome", G2A, agent_welcome_fields },
@@ -257,9 +324,9 @@ static const MessageSpec messages[] = {
   { "session.ended", G2C | A2G, session_end_fields },
   { "session.grant", G2A, session_grant_fields },
   { "session.refused", A2G, session_refused_fields },
-  { "sdp.offer", A2G | G2C, sdp_fields },
-  { "sdp.answer", C2G | G2A, sdp_fields },
-  { "ice.candidate", C2G | G2C | A2G | G2A, ice_fields },
+  { "sdp.offer", A2G | G2C | G2R, sdp_fields },
+  { "sdp.answer", C2G | G2A | R2G, sdp_fields },
+  { "ice.candidate", C2G | G2C | A2G | G2A | R2G | G2R, ice_fields },
   { "pointer.move", P2A, pointer_move_fields },
   { "pointer.button", P2A, pointer_button_fields },
   { "pointer.wheel", P2A, pointer_wheel_fields },
@@ -270,6 +337,15 @@ static const MessageSpec messages[] = {
   { "command.exec", G2A, command_exec_fields },
   { "command.output", A2G | G2C, command_output_fields },
   { "command.exit", A2G | G2C, command_exit_fields },
+  { "recorder.hello", R2G, recorder_hello_fields },
+  { "recorder.welcome", G2R, recorder_welcome_fields },
+  { "record.start", G2R, record_start_fields },
+  { "record.started", R2G, record_started_fields },
+  { "record.segment", R2G, record_segment_fields },
+  { "record.stop", G2R, record_stop_fields },
+  { "record.stopped", R2G, record_stop_fields },
+  { "record.failed", R2G, record_failed_fields },
+  { "session.recording", G2C, session_recording_fields },
 };
 
 static const char *const error_names[] = {
@@ -286,6 +362,7 @@ static const char *const error_names[] = {
   [WR_PROTOCOL_ERROR_UNAUTHORIZED] = "unauthorized",
   [WR_PROTOCOL_ERROR_INTERNAL] = "internal",
   [WR_PROTOCOL_ERROR_REASON_REQUIRED] = "reason_required",
+  [WR_PROTOCOL_ERROR_RECORDING_UNAVAILABLE] = "recording_unavailable",
 };
 
 const char *

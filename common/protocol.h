@@ -26,6 +26,8 @@ typedef enum {
   WR_CHANNEL_GATEWAY_TO_AGENT = 1 << 3,
   WR_CHANNEL_PEER_TO_AGENT = 1 << 4,     /* browser -> agent, "input" DataChannel */
   WR_CHANNEL_AGENT_TO_PEER = 1 << 5,
+  WR_CHANNEL_RECORDER_TO_GATEWAY = 1 << 6, /* recorder -> gateway, /ws/recorder */
+  WR_CHANNEL_GATEWAY_TO_RECORDER = 1 << 7,
 } WrChannel;
 
 #define WR_PROTOCOL_ERROR (wr_protocol_error_quark ())
@@ -47,6 +49,7 @@ typedef enum {
   WR_PROTOCOL_ERROR_UNAUTHORIZED,  /* "unauthorized" */
   WR_PROTOCOL_ERROR_INTERNAL,      /* "internal" */
   WR_PROTOCOL_ERROR_REASON_REQUIRED, /* "reason_required" */
+  WR_PROTOCOL_ERROR_RECORDING_UNAVAILABLE, /* "recording_unavailable" */
 } WrProtocolError;
 
 /**

@@ -16,6 +16,7 @@ typedef enum {
   ACCESS_PUBLIC,  /* no login */
   ACCESS_USER,    /* any signed-in user (handlers filter what they show) */
   ACCESS_ADMIN,   /* the admin permission */
+  ACCESS_AUDIT,   /* the audit permission */
 } Access;
 
 /* One route: method, path pattern ('*' matches one segment, passed to the
@@ -95,6 +96,8 @@ static const ApiRoute routes[] = {
     NULL },
   { "DELETE", "/grants/*", ACCESS_ADMIN, FALSE, NULL, wr_api_grants_delete,
     NULL },
+  /* audit (api-audit.c) */
+  /* recordings (api-recordings.c) */
 };
 
 static void
@@ -270,6 +273,13 @@ run_in_worker (GTask *task, gpointer source, gpointer data,
         && !wr_principal_has (call->user, WR_PERM_ADMIN)) {
       wr_api_call_error (call, 403, "forbidden",
           "this needs the admin permission");
+      g_task_return_boolean (task, TRUE);
+      return;
+    }
+    if (route->access == ACCESS_AUDIT
+        && !wr_principal_has (call->user, WR_PERM_AUDIT)) {
+      wr_api_call_error (call, 403, "forbidden",
+          "this needs the audit permission");
       g_task_return_boolean (task, TRUE);
       return;
     }

@@ -36,6 +36,14 @@ static const WrConfigKey schema[] = {
   { "oidc", "username-claim", WR_KEY_STRING, 0, 128 },
   { "oidc", "label", WR_KEY_STRING, 0, 128 },
   { "oidc", "ca-file", WR_KEY_STRING, 0, 4096 },
+  { "audit", "checkpoint-rows", WR_KEY_INT, 1, 1000000 },
+  { "audit", "checkpoint-seconds", WR_KEY_INT, 1, 86400 },
+  { "recording", "dir", WR_KEY_STRING, 0, 4096 },
+  { "recording", "local-recorder", WR_KEY_BOOL, 0, 0 },
+  { "recording", "recorder-binary", WR_KEY_STRING, 0, 4096 },
+  { "recording", "segment-seconds", WR_KEY_INT, 1, 86400 },
+  { "recording", "start-timeout", WR_KEY_INT, 1, 300 },
+  { "recording", "retention-interval", WR_KEY_INT, 1, 7 * 86400 },
   { NULL }
 };
 
@@ -94,6 +102,21 @@ wr_gateway_config_load (const char *path, gboolean must_exist,
       "username-claim", NULL);
   c->oidc_label = wr_config_get_string (kf, "oidc", "label", NULL);
   c->oidc_ca_file = wr_config_get_string (kf, "oidc", "ca-file", NULL);
+  c->audit_checkpoint_rows = wr_config_get_int (kf, "audit",
+      "checkpoint-rows", 100);
+  c->audit_checkpoint_seconds = wr_config_get_int (kf, "audit",
+      "checkpoint-seconds", 60);
+  c->recording_dir = wr_config_get_string (kf, "recording", "dir", NULL);
+  c->local_recorder = wr_config_get_bool (kf, "recording", "local-recorder",
+      TRUE);
+  c->recorder_binary = wr_config_get_string (kf, "recording",
+      "recorder-binary", NULL);
+  c->segment_seconds = wr_config_get_int (kf, "recording", "segment-seconds",
+      300);
+  c->recording_start_timeout = wr_config_get_int (kf, "recording",
+      "start-timeout", 10);
+  c->retention_interval = wr_config_get_int (kf, "recording",
+      "retention-interval", 3600);
   return c;
 }
 
@@ -120,6 +143,8 @@ wr_gateway_config_free (WrGatewayConfig *c)
   g_free (c->oidc_username_claim);
   g_free (c->oidc_label);
   g_free (c->oidc_ca_file);
+  g_free (c->recording_dir);
+  g_free (c->recorder_binary);
   g_free (c);
 }
 

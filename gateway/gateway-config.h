@@ -38,6 +38,15 @@ typedef struct {
   char *oidc_username_claim; /* [oidc] username-claim */
   char *oidc_label;       /* [oidc] label */
   char *oidc_ca_file;     /* [oidc] ca-file */
+  gint64 audit_checkpoint_rows;    /* [audit] checkpoint-rows */
+  gint64 audit_checkpoint_seconds; /* [audit] checkpoint-seconds */
+  char *recording_dir;    /* [recording] dir (nullable: state-dir/recordings) */
+  gboolean local_recorder; /* [recording] local-recorder: start one */
+  char *recorder_binary;  /* [recording] recorder-binary (nullable: found
+                           * next to the gateway's own binary, then PATH) */
+  gint64 segment_seconds; /* [recording] segment-seconds */
+  gint64 recording_start_timeout; /* [recording] start-timeout, seconds */
+  gint64 retention_interval; /* [recording] retention-interval, seconds */
 } WrGatewayConfig;
 
 /**

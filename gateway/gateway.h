@@ -4,6 +4,7 @@
 #include <libsoup/soup.h>
 
 #include "gateway/agent-registry.h"
+#include "gateway/audit.h"
 #include "gateway/ca.h"
 #include "gateway/auth.h"
 #include "gateway/gateway-config.h"
@@ -26,6 +27,7 @@ typedef struct {
   WrGrantSigner *grant_signer;
   SoupServer *server;
   WrCa *ca;              /* signs and checks agent client certificates */
+  WrAudit *audit;        /* the tamper-evident audit log (audit.h) */
   char *fingerprint; /* of the TLS certificate, for the log */
 } WrGateway;
 

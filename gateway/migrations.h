@@ -11,7 +11,7 @@
 G_BEGIN_DECLS
 
 /* The newest schema this binary knows. */
-#define WR_SCHEMA_VERSION 3
+#define WR_SCHEMA_VERSION 4
 
 /**
  * wr_migrations_apply:
