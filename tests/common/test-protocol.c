@@ -71,6 +71,30 @@ static const struct {
   { "{\"v\":1,\"type\":\"command.exit\",\"sid\":\"s\","
     "\"cid\":\"c\",\"status\":0,\"timed_out\":false,"
     "\"truncated\":false}", WR_CHANNEL_AGENT_TO_GATEWAY },
+  { "{\"v\":1,\"type\":\"recorder.hello\",\"name\":\"r1\","
+    "\"version\":\"0.1\"}", WR_CHANNEL_RECORDER_TO_GATEWAY },
+  { "{\"v\":1,\"type\":\"recorder.welcome\",\"name\":\"r1\","
+    "\"version\":\"0.1\"}", WR_CHANNEL_GATEWAY_TO_RECORDER },
+  { "{\"v\":1,\"type\":\"record.start\",\"sid\":\"r\","
+    "\"session\":\"s\",\"agent\":\"a1\",\"display\":\":0\","
+    "\"segment_seconds\":300,\"ice_servers\":[]}",
+    WR_CHANNEL_GATEWAY_TO_RECORDER },
+  { "{\"v\":1,\"type\":\"record.started\",\"sid\":\"r\","
+    "\"codec\":\"H264\",\"container\":\"mp4\"}",
+    WR_CHANNEL_RECORDER_TO_GATEWAY },
+  { "{\"v\":1,\"type\":\"record.segment\",\"sid\":\"r\","
+    "\"index\":0,\"file\":\"segment-00000.mp4\",\"size\":10,"
+    "\"sha256\":\"" "0123456789abcdef0123456789abcdef"
+    "0123456789abcdef0123456789abcdef" "\",\"start_ms\":1,"
+    "\"end_ms\":2}", WR_CHANNEL_RECORDER_TO_GATEWAY },
+  { "{\"v\":1,\"type\":\"record.stop\",\"sid\":\"r\"}",
+    WR_CHANNEL_GATEWAY_TO_RECORDER },
+  { "{\"v\":1,\"type\":\"record.stopped\",\"sid\":\"r\"}",
+    WR_CHANNEL_RECORDER_TO_GATEWAY },
+  { "{\"v\":1,\"type\":\"record.failed\",\"sid\":\"r\","
+    "\"reason\":\"x\"}", WR_CHANNEL_RECORDER_TO_GATEWAY },
+  { "{\"v\":1,\"type\":\"session.recording\",\"sid\":\"s\","
+    "\"state\":\"on\"}", WR_CHANNEL_GATEWAY_TO_CLIENT },
 };
 
 static JsonObject *
