@@ -22,6 +22,8 @@ static const WrConfigKey schema[] = {
   { "agent", "displays", WR_KEY_STRING_LIST },
   { "agent", "reconnect-min-ms", WR_KEY_INT, 10, 600000 },
   { "agent", "reconnect-max-ms", WR_KEY_INT, 10, 3600000 },
+  { "agent", "profiles", WR_KEY_STRING, 0, 4096 },
+  { "agent", "profile", WR_KEY_STRING, 0, 64 },
   { "webrtc", "ice-addresses", WR_KEY_STRING_LIST },
   { "video", "framerate", WR_KEY_INT, 1, 120 },
   { "video", "bitrate-kbps", WR_KEY_INT, 100, 200000 },
@@ -75,6 +77,14 @@ wr_agent_config_load (const char *path, gboolean must_exist, GError **error)
   cfg->framerate = (int) wr_config_get_int (kf, "video", "framerate", 30);
   cfg->bitrate_kbps = (int) wr_config_get_int (kf, "video", "bitrate-kbps",
       6000);
+  cfg->framerate_set = kf && g_key_file_has_key (kf, "video", "framerate",
+      NULL);
+  cfg->bitrate_set = kf && g_key_file_has_key (kf, "video", "bitrate-kbps",
+      NULL);
+  cfg->profiles_file = empty_to_null (wr_config_get_string (kf, "agent",
+          "profiles", NULL));
+  cfg->profile = empty_to_null (wr_config_get_string (kf, "agent",
+          "profile", NULL));
 
   cfg->commands = wr_command_table_load (kf, path, error);
   if (!cfg->commands)
@@ -309,6 +319,8 @@ wr_agent_config_free (WrAgentConfig *cfg)
   g_free (cfg->client_key_file);
   g_strfreev (cfg->displays);
   g_strfreev (cfg->ice_addresses);
+  g_free (cfg->profiles_file);
+  g_free (cfg->profile);
   g_clear_pointer (&cfg->commands, wr_command_table_free);
   g_free (cfg);
 }

@@ -35,8 +35,12 @@ typedef struct {
   char **ice_addresses;     /* local addresses ICE may use; NULL = all */
   gint64 reconnect_min_ms;
   gint64 reconnect_max_ms;
-  int framerate;
-  int bitrate_kbps;
+  int framerate;            /* [video] framerate: overrides the profile's */
+  int bitrate_kbps;         /* [video] bitrate-kbps: likewise */
+  gboolean framerate_set;   /* whether the file set them */
+  gboolean bitrate_set;
+  char *profiles_file;      /* [agent] profiles, or NULL: the shipped file */
+  char *profile;            /* [agent] profile, or NULL: low-latency */
   WrCommandTable *commands; /* [command NAME] sections; never NULL after
                              * load */
 } WrAgentConfig;

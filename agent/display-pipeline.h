@@ -4,6 +4,8 @@
 
 #include <gst/gst.h>
 
+#include "pipelines/profile.h"
+
 G_BEGIN_DECLS
 
 #define WR_TYPE_DISPLAY_PIPELINE (wr_display_pipeline_get_type ())
@@ -15,12 +17,58 @@ G_DECLARE_FINAL_TYPE (WrDisplayPipeline, wr_display_pipeline, WR,
 #define WR_KEYINT_INFINITE (1 << 30)
 
 /**
+ * wr_display_pipeline_set_default_profile:
+ * @profile: (nullable): the agent's active profile (copied)
+ * @encoder: the encoder chosen for it (wr_profile_choose_encoder())
+ *
+ * From then on wr_display_pipeline_new() builds every pipeline from
+ * @profile with @encoder, whatever it is passed. Main thread, before any
+ * pipeline exists.
+ */
+void wr_display_pipeline_set_default_profile (const WrProfile *profile,
+    const char *encoder);
+
+/**
+ * wr_display_pipeline_get_default_profile:
+ * @encoder: (out) (optional) (transfer none): its encoder
+ * Returns: (transfer none) (nullable): the profile set above.
+ */
+const WrProfile *wr_display_pipeline_get_default_profile (
+    const char **encoder);
+
+/**
+ * wr_display_pipeline_new_for_profile:
+ * @display: the X display to capture, such as ":1" (ximage source)
+ * @profile: source, size, framerate, bitrate, keyframes, knobs
+ * @encoder: one of @profile's encoders, as wr_profile_choose_encoder()
+ *   picked it
+ *
+ * Builds `SOURCE ! capsfilter(framerate) [! videoscale] ! videoconvert !
+ * capsfilter(I420[, size]) ! ENCODER ! capsfilter(codec caps) ! RTP
+ * payloader ! capsfilter(rtp) ! tee` from elements (never from a parsed
+ * string) and sets it PLAYING. H.264 is pinned to the profile's
+ * constrained-baseline or main.
+ *
+ * Signals (main context):
+ * - "error" (GstElement *branch, const char *message): a bus error; @branch
+ *   is the peer branch it came from, or %NULL when the capture itself
+ *   failed (then every peer is affected).
+ * - "switched": a live switch (wr_display_pipeline_switch()) is done.
+ *
+ * Returns: (transfer full) (nullable): the running pipeline.
+ */
+WrDisplayPipeline *wr_display_pipeline_new_for_profile (const char *display,
+    const WrProfile *profile, const char *encoder, GError **error);
+
+/**
  * wr_display_pipeline_new:
  * @display: the X display to capture, such as ":1"
  * @encoder: an encoder factory name from wr_encoder_choose()
  *
- * Builds `ximagesrc ! videoconvert ! ENCODER ! rtph264pay ! tee` from
- * elements (never from a parsed string) and sets it PLAYING.
+ * With a default profile set (the agent always sets one), the same as
+ * wr_display_pipeline_new_for_profile() with that profile and its encoder:
+ * @encoder, @framerate and @bitrate_kbps are then ignored. Without one,
+ * the built-in low-latency profile with @framerate and @bitrate_kbps.
  *
  * Signals (main context):
  * - "error" (GstElement *branch, const char *message): a bus error; @branch
@@ -34,6 +82,9 @@ WrDisplayPipeline *wr_display_pipeline_new (const char *display,
 
 const char *wr_display_pipeline_get_display (WrDisplayPipeline *self);
 const char *wr_display_pipeline_get_encoder (WrDisplayPipeline *self);
+const char *wr_display_pipeline_get_profile_name (WrDisplayPipeline *self);
+/* The profile it streams with now (after live switches). */
+const WrProfile *wr_display_pipeline_get_profile (WrDisplayPipeline *self);
 guint wr_display_pipeline_get_n_branches (WrDisplayPipeline *self);
 
 /**
@@ -68,6 +119,35 @@ void wr_display_pipeline_remove_branch (WrDisplayPipeline *self,
  * Sends an upstream force-key-unit event (all headers) to the encoder.
  */
 void wr_display_pipeline_request_keyframe (WrDisplayPipeline *self);
+
+/**
+ * wr_display_pipeline_switch:
+ * @profile: the profile to stream with from now on (copied; the running
+ *   source stays whatever @profile says)
+ * @encoder: one of @profile's encoders that passed its test encode
+ *
+ * Live switch: builds the new chain (caps, scaler, converter, encoder,
+ * codec caps, payloader, RTP caps), then, while the source's pad is idle
+ * (between two frames), unlinks the old chain, links the new one between
+ * the source and the tee and brings it up. The tee and every viewer's
+ * branch stay; the RTP stream keeps its SSRC, timestamp base and sequence
+ * numbers. Emits "switched" (main context) once the new chain runs; a
+ * codec change then needs a new offer to each viewer.
+ *
+ * Returns: %FALSE when the new elements cannot be made, the pipeline has
+ * stopped or a switch is already in progress.
+ */
+gboolean wr_display_pipeline_switch (WrDisplayPipeline *self,
+    const WrProfile *profile, const char *encoder, GError **error);
+
+/* Whether a live switch waits for its moment. */
+gboolean wr_display_pipeline_is_switching (WrDisplayPipeline *self);
+
+/* The codec of the current encoder. */
+WrCodec wr_display_pipeline_get_codec (WrDisplayPipeline *self);
+
+/* The RTP payload type used for @codec (H.264 96, VP8 97, VP9 98). */
+guint wr_codec_payload_type (WrCodec codec);
 
 /* Sets everything to NULL; idempotent. */
 void wr_display_pipeline_stop (WrDisplayPipeline *self);

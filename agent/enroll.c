@@ -18,7 +18,7 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
-#include "agent/pinned-tls-database.h"
+#include "common/pinned-tls-database.h"
 #include "common/crypto.h"
 
 #define ENROLL_TIMEOUT_S 30

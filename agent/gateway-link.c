@@ -7,8 +7,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "agent/backoff.h"
-#include "agent/pinned-tls-database.h"
+#include "common/backoff.h"
+#include "common/pinned-tls-database.h"
 #include "common/crypto.h"
 #include "common/protocol.h"
 

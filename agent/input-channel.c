@@ -23,6 +23,8 @@ struct _WrInputChannel {
   GString *trace;             /* nullable, not owned */
   WrInputRefusedFunc refused_func;
   gpointer refused_data;
+  WrProfileRequestFunc profile_func;
+  gpointer profile_data;
 
   /* What this peer holds down, to release it when the peer goes. */
   guint8 keys[WR_KEYCODES / 8];
@@ -69,6 +71,14 @@ wr_input_channel_set_refused_func (WrInputChannel *self,
 {
   self->refused_func = func;
   self->refused_data = user_data;
+}
+
+void
+wr_input_channel_set_profile_func (WrInputChannel *self,
+    WrProfileRequestFunc func, gpointer user_data)
+{
+  self->profile_func = func;
+  self->profile_data = user_data;
 }
 
 void
@@ -293,6 +303,20 @@ wr_input_channel_handle (WrInputChannel *self, const char *data, gsize len)
   msg = wr_message_parse (data, len, WR_CHANNEL_PEER_TO_AGENT, &ref, &error);
   if (!msg)
     return wr_message_error_from_gerror (error, ref);
+
+  /* Switching the display's profile changes what every viewer of it
+   * sees: it takes the control scope, like input. */
+  if (g_str_equal (wr_message_get_type (msg), "profile.set")) {
+    if (!self->control)
+      return wr_message_error_new (WR_PROTOCOL_ERROR_FORBIDDEN,
+          "this session has no 'control' scope; it cannot switch the "
+          "profile", ref);
+    if (!self->profile_func)
+      return wr_message_error_new (WR_PROTOCOL_ERROR_NOT_FOUND,
+          "this agent has no profiles to switch to", ref);
+    return self->profile_func (self, wr_message_get_string (msg, "profile"),
+        ref, self->profile_data);
+  }
 
   /* Checked on every message: the grant may change while the channel
    * lives. */

@@ -57,6 +57,20 @@ void wr_input_channel_set_control (WrInputChannel *self, gboolean control);
 void wr_input_channel_set_refused_func (WrInputChannel *self,
     WrInputRefusedFunc func, gpointer user_data);
 
+/* Called for a valid profile.set from a session that may control the
+ * display; returns the reply to send on the channel (an `error`), or %NULL
+ * when the switch was started (profile.changed follows). */
+typedef char *(*WrProfileRequestFunc) (WrInputChannel *channel,
+    const char *profile, const char *ref, gpointer user_data);
+
+/**
+ * wr_input_channel_set_profile_func:
+ * @func: (nullable): handles profile.set; without one the agent answers
+ *   not_found
+ */
+void wr_input_channel_set_profile_func (WrInputChannel *self,
+    WrProfileRequestFunc func, gpointer user_data);
+
 /**
  * wr_input_channel_set_video_size:
  * The size of the video the peer sees (the negotiated caps); input

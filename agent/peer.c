@@ -12,6 +12,7 @@
 
 #include <gst/sdp/sdp.h>
 #include <gst/webrtc/webrtc.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "agent/input-channel.h"
@@ -49,6 +50,18 @@ struct _WrPeer {
    * early answer waits here. */
   gboolean local_set;
   GstSDPMessage *pending_answer;
+
+  /* What the last offer carried (checked against the answer), and the
+   * state of renegotiation after a live codec switch. */
+  char *offered_codec;          /* "H264", "VP8", ... */
+  char *offered_h264_level;     /* profile-level-id, e.g. "42e01f" */
+  gboolean remote_set;          /* the last answer is in force */
+  gboolean renegotiate_pending;
+  char *renegotiate_codec;
+  guint renegotiate_retry_id;
+  guint renegotiate_tries;
+  guint n_offers;
+  gboolean dc_open;
 };
 
 /* A peer that cannot make its offer by then fails its session, so the
@@ -61,6 +74,9 @@ enum {
   SIGNAL_CONNECTED,
   SIGNAL_FAILED,
   SIGNAL_INPUT_REFUSED,
+  SIGNAL_CHANNEL_OPEN,
+  SIGNAL_PROFILE_REQUEST,
+  SIGNAL_CODEC_REFUSED,
   N_SIGNALS
 };
 
@@ -81,6 +97,8 @@ typedef enum {
   CALL_DC_CLOSE,
   CALL_FAILED,
   CALL_LOCAL_SET,
+  CALL_REMOTE_SET,
+  CALL_CODEC_REFUSED,
 } CallKind;
 
 typedef struct {
@@ -243,6 +261,9 @@ on_remote_description_set (GstPromise *promise, gpointer user_data)
     text = g_strdup_printf ("the viewer's answer was refused: %s",
         error ? error->message : "unknown error");
     post (self, CALL_FAILED, text, 0);
+  } else if (reply || gst_promise_wait (promise)
+      == GST_PROMISE_RESULT_REPLIED) {
+    post (self, CALL_REMOTE_SET, NULL, 0);
   }
   gst_promise_unref (promise);
 }
@@ -342,6 +363,184 @@ handle_caps (WrPeer *self)
   maybe_offer (self);
 }
 
+/* Remembers the codec of the video m-line of our offer @sdp. */
+static void
+note_offer (WrPeer *self, const char *sdp)
+{
+  GstSDPMessage *msg = NULL;
+
+  g_clear_pointer (&self->offered_codec, g_free);
+  g_clear_pointer (&self->offered_h264_level, g_free);
+  if (gst_sdp_message_new_from_text (sdp, &msg) != GST_SDP_OK)
+    return;
+  for (guint i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (msg, i);
+    const char *fmt;
+    g_autoptr (GstCaps) caps = NULL;
+    GstStructure *st;
+    int pt;
+
+    if (g_strcmp0 (gst_sdp_media_get_media (m), "video") != 0
+        || gst_sdp_media_formats_len (m) == 0)
+      continue;
+    fmt = gst_sdp_media_get_format (m, 0);
+    pt = atoi (fmt);
+    caps = gst_sdp_media_get_caps_from_media (m, pt);
+    if (!caps || gst_caps_is_empty (caps))
+      break;
+    st = gst_caps_get_structure (caps, 0);
+    self->offered_codec = g_strdup (gst_structure_get_string (st,
+            "encoding-name"));
+    self->offered_h264_level = g_strdup (gst_structure_get_string (st,
+            "profile-level-id"));
+    break;
+  }
+  gst_sdp_message_free (msg);
+}
+
+/* Whether the viewer's answer takes the codec we offered (issue #6
+ * point 5). Chromium answers a codec it cannot decode (H.264 High) with
+ * `m=video 0`; other viewers may leave out the payload type instead. */
+static gboolean
+answer_accepts_codec (WrPeer *self, const GstSDPMessage *msg, char **why)
+{
+  gboolean video = FALSE;
+
+  if (!self->offered_codec)
+    return TRUE;
+  for (guint i = 0; i < gst_sdp_message_medias_len (msg); i++) {
+    const GstSDPMedia *m = gst_sdp_message_get_media (msg, i);
+
+    if (g_strcmp0 (gst_sdp_media_get_media (m), "video") != 0)
+      continue;
+    video = TRUE;
+    if (gst_sdp_media_get_port (m) == 0) {
+      *why = g_strdup_printf ("the viewer refused the %s video (m=video 0)",
+          self->offered_codec);
+      return FALSE;
+    }
+    for (guint f = 0; f < gst_sdp_media_formats_len (m); f++) {
+      int pt = atoi (gst_sdp_media_get_format (m, f));
+      g_autoptr (GstCaps) caps = gst_sdp_media_get_caps_from_media (m, pt);
+      GstStructure *st;
+      const char *enc, *level;
+
+      if (!caps || gst_caps_is_empty (caps))
+        continue;
+      st = gst_caps_get_structure (caps, 0);
+      enc = gst_structure_get_string (st, "encoding-name");
+      if (!enc || g_ascii_strcasecmp (enc, self->offered_codec) != 0)
+        continue;
+      level = gst_structure_get_string (st, "profile-level-id");
+      /* H.264: the profile (first byte of profile-level-id) must be the
+       * one offered; the level may differ. */
+      if (level && self->offered_h264_level && strlen (level) >= 2
+          && g_ascii_strncasecmp (level, self->offered_h264_level, 2) != 0) {
+        *why = g_strdup_printf ("the viewer answered H.264 profile %s to "
+            "an offer of %s", level, self->offered_h264_level);
+        return FALSE;
+      }
+      return TRUE;
+    }
+    *why = g_strdup_printf ("the viewer's answer has no payload type for "
+        "%s", self->offered_codec);
+    return FALSE;
+  }
+  if (!video) {
+    *why = g_strdup ("the viewer's answer has no video");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static void try_renegotiate (WrPeer *self);
+
+static gboolean
+renegotiate_retry_cb (gpointer user_data)
+{
+  WrPeer *self = user_data;
+
+  self->renegotiate_retry_id = 0;
+  try_renegotiate (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* Main context. A new offer on the same connection once the last answer
+ * is in force and the new codec's caps have reached webrtcbin (the offer
+ * describes what its sink pad received). */
+static void
+try_renegotiate (WrPeer *self)
+{
+  g_autoptr (GstCaps) caps = NULL;
+  const char *enc = NULL;
+
+  if (!self->renegotiate_pending || self->closed)
+    return;
+  /* An offer in flight: after its answer (CALL_REMOTE_SET). */
+  if (!self->offer_started || !self->remote_set)
+    return;
+  if (g_strcmp0 (self->offered_codec, self->renegotiate_codec) == 0) {
+    self->renegotiate_pending = FALSE;
+    return;
+  }
+  caps = gst_pad_get_current_caps (self->webrtc_sink);
+  if (caps && gst_caps_get_size (caps) > 0)
+    enc = gst_structure_get_string (gst_caps_get_structure (caps, 0),
+        "encoding-name");
+  if (g_strcmp0 (enc, self->renegotiate_codec) != 0) {
+    if (++self->renegotiate_tries > 5000 / WR_CAPS_RETRY_MS) {
+      fail (self, "the new codec never reached the connection");
+      return;
+    }
+    if (!self->renegotiate_retry_id)
+      self->renegotiate_retry_id = g_timeout_add (WR_CAPS_RETRY_MS,
+          renegotiate_retry_cb, self);
+    return;
+  }
+  g_message ("session %s: renegotiating for %s", self->sid, enc);
+  self->renegotiate_pending = FALSE;
+  self->offer_started = FALSE;
+  self->answered = FALSE;
+  self->local_set = FALSE;
+  self->remote_set = FALSE;
+  maybe_offer (self);
+}
+
+void
+wr_peer_renegotiate (WrPeer *self, const char *codec)
+{
+  if (self->closed)
+    return;
+  g_free (self->renegotiate_codec);
+  self->renegotiate_codec = g_strdup (codec);
+  self->renegotiate_pending = TRUE;
+  self->renegotiate_tries = 0;
+  try_renegotiate (self);
+}
+
+gboolean
+wr_peer_send (WrPeer *self, const char *text)
+{
+  if (self->closed || !self->input_dc || !self->dc_open)
+    return FALSE;
+  gst_webrtc_data_channel_send_string (self->input_dc, text);
+  return TRUE;
+}
+
+const char *
+wr_peer_get_offered_codec (WrPeer *self, const char **h264_level)
+{
+  if (h264_level)
+    *h264_level = self->offered_h264_level;
+  return self->offered_codec;
+}
+
+guint
+wr_peer_get_n_offers (WrPeer *self)
+{
+  return self->n_offers;
+}
+
 static void
 handle_input (WrPeer *self, const char *text, gsize len)
 {
@@ -376,7 +575,16 @@ handle_call (Call *c)
         apply_answer (self, g_steal_pointer (&self->pending_answer));
       break;
     case CALL_OFFER:
+      note_offer (self, c->text);
+      self->n_offers++;
       g_signal_emit (self, signals[SIGNAL_OFFER], 0, c->text);
+      break;
+    case CALL_REMOTE_SET:
+      self->remote_set = TRUE;
+      try_renegotiate (self);
+      break;
+    case CALL_CODEC_REFUSED:
+      g_signal_emit (self, signals[SIGNAL_CODEC_REFUSED], 0, c->text);
       break;
     case CALL_ICE_CANDIDATE:
       g_signal_emit (self, signals[SIGNAL_ICE_CANDIDATE], 0, c->number,
@@ -395,6 +603,8 @@ handle_call (Call *c)
       break;
     case CALL_DC_OPEN:
       GST_INFO ("session %s: input channel open", self->sid);
+      self->dc_open = TRUE;
+      g_signal_emit (self, signals[SIGNAL_CHANNEL_OPEN], 0);
       break;
     case CALL_DC_MESSAGE:
       handle_input (self, c->text, c->len);
@@ -402,6 +612,7 @@ handle_call (Call *c)
     case CALL_DC_CLOSE:
       g_message ("session %s: input channel closed; releasing input",
           self->sid);
+      self->dc_open = FALSE;
       if (self->input)
         wr_input_channel_release_all (self->input);
       break;
@@ -517,7 +728,11 @@ static gboolean
 build (WrPeer *self, const char *const *ice_addresses, JsonArray *ice_servers,
     GError **error)
 {
-  g_autofree char *name = g_strdup_printf ("peer-%s", self->sid);
+  /* Unique: a restarted connection's branch joins the pipeline while the
+   * old one of the same session is still in it. */
+  static gint serial;
+  g_autofree char *name = g_strdup_printf ("peer-%s-%d", self->sid,
+      g_atomic_int_add (&serial, 1));
   GstElement *queue;
   GstWebRTCRTPTransceiver *trans = NULL;
   g_autoptr (GstPad) queue_sink = NULL;
@@ -597,6 +812,21 @@ on_input_refused (WrInputChannel *channel, const char *reason,
     g_signal_emit (self, signals[SIGNAL_INPUT_REFUSED], 0, reason);
 }
 
+/* Main context: profile.set from the viewer. The reply comes later, from
+ * whoever handles the signal, through wr_peer_send(). */
+static char *
+on_profile_request (WrInputChannel *channel, const char *profile,
+    const char *ref, gpointer user_data)
+{
+  WrPeer *self = user_data;
+  char *reply = NULL;
+
+  if (!self->closed)
+    g_signal_emit (self, signals[SIGNAL_PROFILE_REQUEST], 0, profile, ref,
+        &reply);
+  return reply;
+}
+
 void
 wr_peer_set_control (WrPeer *self, gboolean control)
 {
@@ -615,6 +845,7 @@ wr_peer_new (const char *sid, WrDisplayPipeline *pipeline,
   self->pipeline = g_object_ref (pipeline);
   self->input = wr_input_channel_new (injector, control);
   wr_input_channel_set_refused_func (self->input, on_input_refused, self);
+  wr_input_channel_set_profile_func (self->input, on_profile_request, self);
   if (!build (self, ice_addresses, ice_servers, error)) {
     wr_peer_close (self);
     return NULL;
@@ -683,6 +914,18 @@ wr_peer_set_answer (WrPeer *self, const char *sdp, GError **error)
     return FALSE;
   }
   self->answered = TRUE;
+  {
+    g_autofree char *why = NULL;
+    if (!answer_accepts_codec (self, msg, &why)) {
+      /* Not applied: webrtcbin would wait for media that never flows.
+       * The session manager falls back to another codec and restarts
+       * this connection. */
+      g_message ("session %s: %s", self->sid, why);
+      gst_sdp_message_free (msg);
+      post (self, CALL_CODEC_REFUSED, why, 0);
+      return TRUE;
+    }
+  }
   if (!self->local_set) {
     GST_INFO ("session %s: the answer came before the local offer was set; "
         "holding it", self->sid);
@@ -728,6 +971,7 @@ wr_peer_close (WrPeer *self)
   self->closed = TRUE;
   g_clear_handle_id (&self->caps_retry_id, g_source_remove);
   g_clear_handle_id (&self->offer_timeout_id, g_source_remove);
+  g_clear_handle_id (&self->renegotiate_retry_id, g_source_remove);
   if (self->caps_probe_id) {
     gst_pad_remove_probe (self->queue_src, self->caps_probe_id);
     self->caps_probe_id = 0;
@@ -770,6 +1014,9 @@ wr_peer_finalize (GObject *object)
   WrPeer *self = WR_PEER (object);
 
   g_free (self->sid);
+  g_free (self->offered_codec);
+  g_free (self->offered_h264_level);
+  g_free (self->renegotiate_codec);
   G_OBJECT_CLASS (wr_peer_parent_class)->finalize (object);
 }
 
@@ -792,6 +1039,18 @@ wr_peer_class_init (WrPeerClass *klass)
   signals[SIGNAL_FAILED] = g_signal_new ("failed", G_TYPE_FROM_CLASS (klass),
       G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL, G_TYPE_NONE, 1, G_TYPE_STRING);
   signals[SIGNAL_INPUT_REFUSED] = g_signal_new ("input-refused",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 1, G_TYPE_STRING);
+
+  signals[SIGNAL_CHANNEL_OPEN] = g_signal_new ("channel-open",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
+      G_TYPE_NONE, 0);
+  /* Returns the error to send back, or NULL (first handler wins). */
+  signals[SIGNAL_PROFILE_REQUEST] = g_signal_new ("profile-request",
+      G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0,
+      g_signal_accumulator_first_wins, NULL, NULL, G_TYPE_STRING, 2,
+      G_TYPE_STRING, G_TYPE_STRING);
+  signals[SIGNAL_CODEC_REFUSED] = g_signal_new ("codec-refused",
       G_TYPE_FROM_CLASS (klass), G_SIGNAL_RUN_LAST, 0, NULL, NULL, NULL,
       G_TYPE_NONE, 1, G_TYPE_STRING);
 

@@ -29,6 +29,13 @@ G_DECLARE_FINAL_TYPE (WrPeer, wr_peer, WR, PEER, GObject)
  * - "failed" (const char *reason): the session cannot go on.
  * - "input-refused" (const char *reason): the viewer sent input its
  *   scopes do not allow; it was dropped.
+ * - "channel-open": the "input" DataChannel is open (wr_peer_send()).
+ * - "profile-request" (const char *profile, const char *ref) -> char *:
+ *   a valid profile.set from a viewer allowed to control; the handler
+ *   returns an `error` message to send back, or %NULL.
+ * - "codec-refused" (const char *reason): the viewer's answer does not
+ *   take the offered codec; the answer was not applied and this
+ *   connection cannot carry video (restart it with another codec).
  *
  * Returns: (transfer full): the peer; add wr_peer_get_branch() to the
  * pipeline, then call wr_peer_start().
@@ -53,6 +60,31 @@ void wr_peer_start (WrPeer *self);
 gboolean wr_peer_set_answer (WrPeer *self, const char *sdp, GError **error);
 void wr_peer_add_ice_candidate (WrPeer *self, guint mline,
     const char *candidate);
+
+/**
+ * wr_peer_renegotiate:
+ * @codec: the encoding name ("H264", "VP8") the display now sends
+ *
+ * After a live codec switch: once the last answer is in force and @codec's
+ * caps have reached webrtcbin, makes a new offer on the same connection
+ * (emitted as "offer"); nothing when the last offer already had @codec.
+ */
+void wr_peer_renegotiate (WrPeer *self, const char *codec);
+
+/* Sends @text on the "input" DataChannel; %FALSE when it is not open. */
+gboolean wr_peer_send (WrPeer *self, const char *text);
+
+/**
+ * wr_peer_get_offered_codec:
+ * @h264_level: (out) (optional) (transfer none): the offered H.264
+ *   profile-level-id, or %NULL
+ * Returns: (nullable): the encoding name of the last offer's video.
+ */
+const char *wr_peer_get_offered_codec (WrPeer *self,
+    const char **h264_level);
+
+/* How many offers this peer made (tests, logs). */
+guint wr_peer_get_n_offers (WrPeer *self);
 
 /* Whether the viewer may send input (wr_scopes_allow_control() of the
  * current grant); taking it away releases what the peer holds. */

@@ -9,12 +9,13 @@
 
 #include "agent/command-runner.h"
 #include "agent/display-pipeline.h"
-#include "agent/encoder-probe.h"
+#include "pipelines/encoder-probe.h"
 #include "agent/input-channel.h"
 #include "agent/input-injector.h"
 #include "agent/peer.h"
 #include "common/command-envelope.h"
 #include "common/grant.h"
+#include "agent/recording-indicator.h"
 #include "common/protocol.h"
 
 /* Far above any sane use, low enough that a confused gateway cannot make
@@ -53,6 +54,15 @@ typedef struct {
   /* Commands: the highest envelope seq seen, and the runs (cid -> run). */
   gint64 command_seq;
   GHashTable *commands;
+
+  /* Codec negotiation: what this viewer's answers refused ("H264/42",
+   * "VP8"), and whether its connection waits to be restarted with another
+   * codec. */
+  JsonArray *ice_servers;       /* (nullable) from session.start */
+  WrInputInjector *injector;    /* (nullable) not owned */
+  GPtrArray *refused_codecs;
+  gboolean restart_pending;
+  guint restarts;
 } WrSession;
 
 struct _WrSessionManager {
@@ -60,12 +70,13 @@ struct _WrSessionManager {
 
   const WrAgentConfig *config;
   WrGatewayLink *link;
-  char **encoders;
-  const char *encoder;          /* one of encoders, or NULL */
+  char **encoders;              /* usable on this host (test encodes) */
+  WrProfileSet *profiles;       /* (nullable) the profiles file */
 
   GHashTable *injectors;        /* display -> WrInputInjector */
   GHashTable *pipelines;        /* display -> WrDisplayPipeline */
   GHashTable *sessions;         /* sid -> WrSession */
+  GHashTable *indicators;       /* display -> WrRecordingIndicator */
   GHashTable *nonces;           /* command nonce -> its exp (gint64 *) */
   guint n_commands;             /* running, all sessions */
   char *last_status;            /* last agent.status sent, to send changes */
@@ -113,6 +124,8 @@ session_free (gpointer data)
   g_clear_handle_id (&s->expiry_id, g_source_remove);
   g_clear_handle_id (&s->refused_flush_id, g_source_remove);
   g_clear_pointer (&s->grant, wr_grant_free);
+  g_clear_pointer (&s->ice_servers, json_array_unref);
+  g_clear_pointer (&s->refused_codecs, g_ptr_array_unref);
   g_free (s->sid);
   g_free (s->display);
   g_free (s->user);
@@ -251,6 +264,52 @@ on_peer_input_refused (WrPeer *peer, const char *reason, gpointer user_data)
         flush_refused_cb, s);
 }
 
+/* ---- the recording indicator ---- */
+
+/* The session's grant, not the gateway's messages, says it is recorded. */
+static gboolean
+session_is_recorded (WrSession *s)
+{
+  return s->grant && s->grant->scopes
+      && g_strv_contains ((const char *const *) s->grant->scopes, "record");
+}
+
+/* Shows the indicator on every display with a recorded session and
+ * removes it from the others. */
+static void
+update_indicators (WrSessionManager *self)
+{
+  g_autoptr (GHashTable) wanted = g_hash_table_new (g_str_hash, g_str_equal);
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    WrSession *s = value;
+    if (session_is_recorded (s))
+      g_hash_table_add (wanted, s->display);
+  }
+  g_hash_table_iter_init (&iter, self->indicators);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (wanted, key))
+      g_hash_table_iter_remove (&iter);
+  g_hash_table_iter_init (&iter, wanted);
+  while (g_hash_table_iter_next (&iter, &key, NULL)) {
+    g_autoptr (GError) error = NULL;
+    WrRecordingIndicator *ind;
+
+    if (g_hash_table_contains (self->indicators, key))
+      continue;
+    ind = wr_recording_indicator_new (key, &error);
+    if (!ind) {
+      g_warning ("display %s: cannot show the recording indicator: %s",
+          (const char *) key, error->message);
+      continue;
+    }
+    g_hash_table_insert (self->indicators, g_strdup (key), ind);
+  }
+}
+
 /* ---- sessions ---- */
 
 static void
@@ -274,6 +333,7 @@ end_session (WrSessionManager *self, const char *sid, gboolean notify,
   wr_display_pipeline_remove_branch (pipeline,
       wr_peer_get_branch (s->peer));
   g_hash_table_remove (self->sessions, sid_copy);
+  update_indicators (self);
 
   if (wr_display_pipeline_get_n_branches (pipeline) == 0) {
     wr_display_pipeline_stop (pipeline);
@@ -370,24 +430,33 @@ on_pipeline_error (WrDisplayPipeline *pipeline, GstElement *branch,
   }
 }
 
+static void on_pipeline_switched (WrDisplayPipeline *pipeline,
+    gpointer user_data);
+
 static WrDisplayPipeline *
 get_pipeline (WrSessionManager *self, const char *display, GError **error)
 {
   WrDisplayPipeline *p = g_hash_table_lookup (self->pipelines, display);
 
+  const WrProfile *profile;
+  const char *encoder = NULL;
+
   if (p)
     return p;
-  if (!self->encoder) {
+  /* The active profile and the encoder that passed its test encode
+   * (main.c at start and on SIGHUP). */
+  profile = wr_display_pipeline_get_default_profile (&encoder);
+  if (!profile || !encoder) {
     g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
-        "no usable H.264 encoder (install gstreamer1.0-plugins-ugly for "
-        "x264enc)");
+        "no usable encoder in the active profile (see webremote-agent "
+        "--probe)");
     return NULL;
   }
-  p = wr_display_pipeline_new (display, self->encoder,
-      self->config->framerate, self->config->bitrate_kbps, error);
+  p = wr_display_pipeline_new_for_profile (display, profile, encoder, error);
   if (!p)
     return NULL;
   g_signal_connect (p, "error", G_CALLBACK (on_pipeline_error), self);
+  g_signal_connect (p, "switched", G_CALLBACK (on_pipeline_switched), self);
   g_hash_table_insert (self->pipelines, g_strdup (display), p);
   return p;
 }
@@ -442,6 +511,398 @@ on_peer_failed (WrPeer *peer, const char *reason, gpointer user_data)
       "wr-manager");
 
   end_session (self, s->sid, TRUE, reason);
+}
+
+/* ---- profiles: live switch and codec fallback (docs/pipelines.md) ---- */
+
+/* "H264/42" (H.264 with its profile_idc in hex) or "VP8": what a viewer
+ * accepts or refuses. */
+static char *
+codec_key (const char *codec, const char *h264_level)
+{
+  g_autofree char *key = NULL;
+
+  if (g_ascii_strcasecmp (codec, "H264") == 0 && h264_level
+      && strlen (h264_level) >= 2)
+    key = g_strdup_printf ("H264/%.2s", h264_level);
+  else
+    key = g_strdup (codec);
+  return g_ascii_strup (key, -1);
+}
+
+static char *
+encoder_codec_key (const WrProfile *profile, const char *encoder)
+{
+  const WrEncoderInfo *info = wr_encoder_info_lookup (encoder);
+
+  if (!info)
+    return g_strdup ("?");
+  if (info->codec == WR_CODEC_H264)
+    return codec_key ("H264", profile->h264_profile == WR_H264_MAIN
+        ? "4d" : "42");
+  return codec_key (wr_codec_name (info->codec), NULL);
+}
+
+static gboolean
+session_refuses (WrSession *s, const char *key)
+{
+  if (!s->refused_codecs)
+    return FALSE;
+  for (guint i = 0; i < s->refused_codecs->len; i++) {
+    const char *r = s->refused_codecs->pdata[i];
+    gsize n = strlen (r);
+    /* "H264" (no profile known) refuses every H.264 profile. */
+    if (g_ascii_strncasecmp (r, key, n) == 0
+        && (key[n] == '\0' || key[n] == '/'))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* Whether some viewer of @pipeline refused @key. */
+static gboolean
+display_refuses (WrSessionManager *self, WrDisplayPipeline *pipeline,
+    const char *key)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    WrSession *s = value;
+    if (s->pipeline == pipeline && session_refuses (s, key))
+      return TRUE;
+  }
+  return FALSE;
+}
+
+/* The first of @profile's encoders that passes its test encode and whose
+ * codec no viewer of @pipeline refused; %NULL with *tried set when none. */
+static char *
+choose_encoder_for (WrSessionManager *self, WrDisplayPipeline *pipeline,
+    const WrProfile *profile, char **tried)
+{
+  g_autoptr (GString) why = g_string_new (NULL);
+
+  for (int i = 0; profile->encoders[i]; i++) {
+    const char *enc = profile->encoders[i];
+    g_autofree char *key = encoder_codec_key (profile, enc);
+    g_autoptr (WrEncoderProbeResult) r = NULL;
+
+    if (pipeline && display_refuses (self, pipeline, key)) {
+      g_string_append_printf (why, "%s%s: refused by a viewer",
+          why->len ? "; " : "", enc);
+      continue;
+    }
+    r = wr_encoder_test (enc, profile, WR_ENCODER_TEST_TIMEOUT_MS);
+    if (r->status == WR_ENCODER_OK)
+      return g_strdup (enc);
+    g_string_append_printf (why, "%s%s: %s", why->len ? "; " : "", enc,
+        r->reason);
+  }
+  if (tried)
+    *tried = g_string_free (g_steal_pointer (&why), FALSE);
+  return NULL;
+}
+
+/* The profile called @name as the agent would stream it: the active
+ * (default) profile carries the [video] overrides. */
+static const WrProfile *
+lookup_profile (WrSessionManager *self, const char *name)
+{
+  const WrProfile *active = wr_display_pipeline_get_default_profile (NULL);
+
+  if (active && g_str_equal (active->name, name))
+    return active;
+  return self->profiles ? wr_profile_set_lookup (self->profiles, name)
+      : NULL;
+}
+
+static void
+send_to_peers (WrSessionManager *self, WrDisplayPipeline *pipeline,
+    const char *text)
+{
+  GHashTableIter iter;
+  gpointer value;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    WrSession *s = value;
+    if (s->pipeline == pipeline && s->peer)
+      wr_peer_send (s->peer, text);
+  }
+}
+
+static char *
+profile_changed_text (WrDisplayPipeline *pipeline)
+{
+  g_autoptr (JsonBuilder) b = wr_message_new ("profile.changed");
+
+  json_builder_set_member_name (b, "profile");
+  json_builder_add_string_value (b,
+      wr_display_pipeline_get_profile_name (pipeline));
+  json_builder_set_member_name (b, "encoder");
+  json_builder_add_string_value (b, wr_display_pipeline_get_encoder (pipeline));
+  json_builder_set_member_name (b, "codec");
+  json_builder_add_string_value (b,
+      wr_codec_name (wr_display_pipeline_get_codec (pipeline)));
+  return wr_message_builder_finish (b);
+}
+
+/* `profiles` to one viewer when its channel opens. */
+static void
+on_peer_channel_open (WrPeer *peer, gpointer user_data)
+{
+  WrSession *s = user_data;
+  WrSessionManager *self = s->manager;
+  g_autoptr (JsonBuilder) b = wr_message_new ("profiles");
+  g_autofree char *text = NULL;
+  const char *active = wr_display_pipeline_get_profile_name (s->pipeline);
+  guint n = 0;
+
+  json_builder_set_member_name (b, "available");
+  json_builder_begin_array (b);
+  if (self->profiles) {
+    for (guint i = 0; i < self->profiles->profiles->len && n < 64; i++, n++)
+      json_builder_add_string_value (b,
+          ((WrProfile *) g_ptr_array_index (self->profiles->profiles,
+                  i))->name);
+  } else if (active) {
+    json_builder_add_string_value (b, active);
+  }
+  json_builder_end_array (b);
+  json_builder_set_member_name (b, "active");
+  json_builder_add_string_value (b, active ? active : "?");
+  json_builder_set_member_name (b, "encoder");
+  json_builder_add_string_value (b,
+      wr_display_pipeline_get_encoder (s->pipeline));
+  json_builder_set_member_name (b, "codec");
+  json_builder_add_string_value (b,
+      wr_codec_name (wr_display_pipeline_get_codec (s->pipeline)));
+  text = wr_message_builder_finish (b);
+  wr_peer_send (peer, text);
+}
+
+/* Starts a live switch of @pipeline to @profile; the viewers hear of it
+ * in on_pipeline_switched(). */
+static gboolean
+switch_pipeline (WrSessionManager *self, WrDisplayPipeline *pipeline,
+    const WrProfile *profile, WrProtocolError *code, GError **error)
+{
+  g_autofree char *tried = NULL;
+  g_autofree char *encoder = NULL;
+
+  *code = WR_PROTOCOL_ERROR_INTERNAL;
+  if (wr_display_pipeline_is_switching (pipeline)) {
+    *code = WR_PROTOCOL_ERROR_RATE_LIMITED;
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_BUSY,
+        "a profile switch is in progress; try again in a moment");
+    return FALSE;
+  }
+  encoder = choose_encoder_for (self, pipeline, profile, &tried);
+  if (!encoder) {
+    g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_SUPPORTED,
+        "profile %s has no encoder usable here that its viewers accept "
+        "(%s)", profile->name, tried ? tried : "");
+    return FALSE;
+  }
+  return wr_display_pipeline_switch (pipeline, profile, encoder, error);
+}
+
+/* profile.set from a viewer with the control scope (input-channel.c
+ * checks it). */
+static char *
+on_peer_profile_request (WrPeer *peer, const char *name, const char *ref,
+    gpointer user_data)
+{
+  WrSession *s = user_data;
+  WrSessionManager *self = s->manager;
+  const WrProfile *profile = lookup_profile (self, name);
+  g_autoptr (GError) error = NULL;
+  WrProtocolError code;
+
+  if (!profile)
+    return wr_message_error_new (WR_PROTOCOL_ERROR_NOT_FOUND,
+        "no such profile", ref);
+  g_message ("session %s: %s asks for profile %s on %s", s->sid, s->user,
+      name, s->display);
+  if (!switch_pipeline (self, s->pipeline, profile, &code, &error)) {
+    g_autofree char *cut = truncate_utf8 (error->message, 512);
+    g_message ("session %s: profile %s not applied: %s", s->sid, name,
+        error->message);
+    return wr_message_error_new (code, cut, ref);
+  }
+  return NULL;
+}
+
+static void on_peer_codec_refused (WrPeer *peer, const char *reason,
+    gpointer user_data);
+static gboolean control_allowed (WrSession *s, const WrGrant *grant);
+
+/* A new connection for @s on its pipeline (s->peer, or %NULL with
+ * @error). */
+static void
+attach_peer (WrSession *s, gboolean control, GError **error)
+{
+  WrSessionManager *self = s->manager;
+  WrPeer *peer = wr_peer_new (s->sid, s->pipeline, s->injector, control,
+      (const char *const *) self->config->ice_addresses, s->ice_servers,
+      error);
+
+  if (!peer)
+    return;
+  if (!wr_display_pipeline_add_branch (s->pipeline,
+          wr_peer_get_branch (peer), error)) {
+    wr_peer_close (peer);
+    g_object_unref (peer);
+    return;
+  }
+  s->peer = peer;
+  g_object_set_data (G_OBJECT (peer), "wr-manager", self);
+  g_signal_connect (peer, "offer", G_CALLBACK (on_peer_offer), s);
+  g_signal_connect (peer, "ice-candidate",
+      G_CALLBACK (on_peer_ice_candidate), s);
+  g_signal_connect (peer, "connected", G_CALLBACK (on_peer_connected), s);
+  g_signal_connect (peer, "failed", G_CALLBACK (on_peer_failed), s);
+  g_signal_connect (peer, "input-refused",
+      G_CALLBACK (on_peer_input_refused), s);
+  g_signal_connect (peer, "channel-open",
+      G_CALLBACK (on_peer_channel_open), s);
+  g_signal_connect (peer, "profile-request",
+      G_CALLBACK (on_peer_profile_request), s);
+  g_signal_connect (peer, "codec-refused",
+      G_CALLBACK (on_peer_codec_refused), s);
+}
+
+
+/* New connections per session at most: each restart follows a refused
+ * answer, so more means the viewer and the agent do not agree. */
+#define WR_MAX_RESTARTS 4
+
+/* Replaces the session's connection with a new one (a new offer with new
+ * ICE credentials): its last answer refused the codec, and webrtcbin
+ * cannot take an offer back. */
+static void
+restart_peer (WrSession *s)
+{
+  WrSessionManager *self = s->manager;
+  g_autoptr (GError) error = NULL;
+  WrPeer *old = s->peer;
+
+  s->restart_pending = FALSE;
+  if (++s->restarts > WR_MAX_RESTARTS) {
+    end_session (self, s->sid, TRUE, "the viewer refused the video codec "
+        "again and again");
+    return;
+  }
+  g_message ("session %s: new connection with %s", s->sid,
+      wr_display_pipeline_get_encoder (s->pipeline));
+  s->peer = NULL;
+  attach_peer (s, s->grant ? control_allowed (s, s->grant) : FALSE,
+      &error);
+  /* The old branch goes after the new one is in, or the pipeline would
+   * stop with its last branch. */
+  wr_peer_close (old);
+  g_signal_handlers_disconnect_by_data (old, s);
+  wr_display_pipeline_remove_branch (s->pipeline, wr_peer_get_branch (old));
+  g_object_unref (old);
+  if (!s->peer) {
+    g_autofree char *reason = g_strdup_printf ("cannot start streaming: %s",
+        error->message);
+    end_session (self, s->sid, TRUE, reason);
+    return;
+  }
+  wr_peer_start (s->peer);
+  send_status (self, FALSE);
+}
+
+static void
+on_pipeline_switched (WrDisplayPipeline *pipeline, gpointer user_data)
+{
+  WrSessionManager *self = user_data;
+  g_autofree char *text = profile_changed_text (pipeline);
+  g_autoptr (GPtrArray) sids = sids_where (self, pipeline);
+  const char *codec = wr_codec_name (wr_display_pipeline_get_codec (pipeline));
+
+  g_message ("display %s: now streaming profile %s with %s",
+      wr_display_pipeline_get_display (pipeline),
+      wr_display_pipeline_get_profile_name (pipeline),
+      wr_display_pipeline_get_encoder (pipeline));
+  for (guint i = 0; i < sids->len; i++) {
+    WrSession *s = g_hash_table_lookup (self->sessions, sids->pdata[i]);
+    if (!s)
+      continue;
+    if (s->restart_pending)
+      restart_peer (s);
+    else
+      wr_peer_renegotiate (s->peer, codec);
+  }
+  send_to_peers (self, pipeline, text);
+  send_status (self, FALSE);
+}
+
+/* The viewer's answer refused the codec: fall back to the next encoder of
+ * the display's profile with another codec. The whole display switches
+ * (every viewer of it renegotiates); a viewer that refuses every codec of
+ * the profile ends its session. */
+static void
+on_peer_codec_refused (WrPeer *peer, const char *reason, gpointer user_data)
+{
+  WrSession *s = user_data;
+  WrSessionManager *self = s->manager;
+  const WrProfile *profile;
+  g_autofree char *key = NULL;
+  g_autofree char *current = NULL;
+  g_autoptr (GError) error = NULL;
+  WrProtocolError code;
+
+  const char *level = NULL;
+  const char *offered = wr_peer_get_offered_codec (peer, &level);
+
+  /* A renegotiation after a live codec switch refused: some viewers
+   * (GStreamer's webrtcbin) do not change the codec of a running
+   * connection. A new connection with the same codec comes first; only
+   * a fresh connection's refusal counts against the codec. */
+  if (wr_peer_get_n_offers (peer) > 1) {
+    g_message ("session %s: %s; new connection", s->sid, reason);
+    s->restart_pending = TRUE;
+    if (!wr_display_pipeline_is_switching (s->pipeline))
+      restart_peer (s);
+    return;
+  }
+  key = codec_key (offered ? offered : "?", level);
+  if (!s->refused_codecs)
+    s->refused_codecs = g_ptr_array_new_with_free_func (g_free);
+  if (!session_refuses (s, key))
+    g_ptr_array_add (s->refused_codecs, g_strdup (key));
+  s->restart_pending = TRUE;
+  g_message ("session %s: %s; falling back", s->sid, reason);
+
+  if (wr_display_pipeline_is_switching (s->pipeline))
+    return;   /* restarted when the switch is done */
+  profile = lookup_profile (self,
+      wr_display_pipeline_get_profile_name (s->pipeline));
+  if (profile)
+    current = encoder_codec_key (profile,
+        wr_display_pipeline_get_encoder (s->pipeline));
+  if (current && !session_refuses (s, current)) {
+    restart_peer (s);
+    return;
+  }
+  if (!profile || !switch_pipeline (self, s->pipeline, profile, &code,
+          &error)) {
+    g_autoptr (GString) refused = g_string_new (NULL);
+    g_autofree char *why = NULL;
+
+    for (guint i = 0; i < s->refused_codecs->len; i++)
+      g_string_append_printf (refused, "%s%s", i ? ", " : "",
+          (char *) s->refused_codecs->pdata[i]);
+    why = g_strdup_printf ("the viewer accepts none of "
+        "the codecs of profile %s (refused: %s)",
+        wr_display_pipeline_get_profile_name (s->pipeline), refused->str);
+    g_warning ("session %s: %s", s->sid, why);
+    end_session (self, s->sid, TRUE, why);
+  }
 }
 
 /* ---- grants ---- */
@@ -590,11 +1051,10 @@ handle_session_start (WrSessionManager *self, JsonObject *msg,
   s->can_inject = injector != NULL;
   control = control_allowed (s, grant);
   s->pipeline = g_object_ref (pipeline);
-  s->peer = wr_peer_new (sid, pipeline, injector, control,
-      (const char *const *) self->config->ice_addresses, ice_servers,
-      &error);
-  if (!s->peer || !wr_display_pipeline_add_branch (pipeline,
-          wr_peer_get_branch (s->peer), &error)) {
+  s->injector = injector;
+  s->ice_servers = ice_servers ? json_array_ref (ice_servers) : NULL;
+  attach_peer (s, control, &error);
+  if (!s->peer) {
     g_autofree char *reason = g_strdup_printf ("cannot start streaming: %s",
         error->message);
     g_warning ("session %s: %s", sid, reason);
@@ -607,16 +1067,9 @@ handle_session_start (WrSessionManager *self, JsonObject *msg,
     return;
   }
 
-  g_object_set_data (G_OBJECT (s->peer), "wr-manager", self);
-  g_signal_connect (s->peer, "offer", G_CALLBACK (on_peer_offer), s);
-  g_signal_connect (s->peer, "ice-candidate",
-      G_CALLBACK (on_peer_ice_candidate), s);
-  g_signal_connect (s->peer, "connected", G_CALLBACK (on_peer_connected), s);
-  g_signal_connect (s->peer, "failed", G_CALLBACK (on_peer_failed), s);
-  g_signal_connect (s->peer, "input-refused",
-      G_CALLBACK (on_peer_input_refused), s);
   apply_grant (s, g_steal_pointer (&grant));
   g_hash_table_insert (self->sessions, s->sid, s);
+  update_indicators (self);
 
   g_message ("session %s: started for %s on %s (%s)", sid, s->user, display,
       control ? "view and control" : "view only");
@@ -666,6 +1119,7 @@ handle_session_grant (WrSessionManager *self, JsonObject *msg,
   g_debug ("session %s: grant renewed until %" G_GINT64_FORMAT, s->sid,
       grant->exp);
   apply_grant (s, grant);
+  update_indicators (self);
 }
 
 static void
@@ -957,11 +1411,29 @@ send_hello (WrSessionManager *self)
   }
   json_builder_end_array (b);
 
+  /* What passed a test encode on this host, hardware first. */
   json_builder_set_member_name (b, "encoders");
   json_builder_begin_array (b);
   for (int i = 0; self->encoders[i] && i < 32; i++)
     json_builder_add_string_value (b, self->encoders[i]);
   json_builder_end_array (b);
+
+  if (self->profiles) {
+    json_builder_set_member_name (b, "profiles");
+    json_builder_begin_array (b);
+    for (guint i = 0; i < self->profiles->profiles->len && i < 64; i++)
+      json_builder_add_string_value (b,
+          ((WrProfile *) g_ptr_array_index (self->profiles->profiles,
+                  i))->name);
+    json_builder_end_array (b);
+  }
+  {
+    const WrProfile *active = wr_display_pipeline_get_default_profile (NULL);
+    if (active) {
+      json_builder_set_member_name (b, "profile");
+      json_builder_add_string_value (b, active->name);
+    }
+  }
 
   send_text (self, wr_message_builder_finish (b));
 }
@@ -994,6 +1466,8 @@ wr_session_manager_dispose (GObject *object)
 
   if (self->sessions)
     g_hash_table_remove_all (self->sessions);
+  if (self->indicators)
+    g_hash_table_remove_all (self->indicators);
   if (self->pipelines) {
     GHashTableIter iter;
     gpointer value;
@@ -1017,12 +1491,14 @@ wr_session_manager_finalize (GObject *object)
   WrSessionManager *self = WR_SESSION_MANAGER (object);
 
   g_hash_table_unref (self->sessions);
+  g_hash_table_unref (self->indicators);
   g_hash_table_unref (self->nonces);
   g_hash_table_unref (self->pipelines);
   /* After the sessions: their input channels release keys through the
    * injectors. */
   g_hash_table_unref (self->injectors);
   g_strfreev (self->encoders);
+  g_clear_pointer (&self->profiles, wr_profile_set_free);
   g_free (self->last_status);
   G_OBJECT_CLASS (wr_session_manager_parent_class)->finalize (object);
 }
@@ -1045,8 +1521,104 @@ wr_session_manager_init (WrSessionManager *self)
       g_object_unref);
   self->sessions = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
       session_free);
+  self->indicators = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+      (GDestroyNotify) wr_recording_indicator_free);
   self->nonces = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
+}
+
+/* Every known encoder that passes a test encode here, hardware first. */
+static char **
+probe_usable_encoders (void)
+{
+  g_autoptr (GPtrArray) results = wr_encoder_probe_all (
+      WR_ENCODER_TEST_TIMEOUT_MS);
+  GPtrArray *names = g_ptr_array_new ();
+
+  for (guint i = 0; i < results->len; i++) {
+    WrEncoderProbeResult *r = g_ptr_array_index (results, i);
+    if (r->status == WR_ENCODER_OK)
+      g_ptr_array_add (names, g_strdup (r->encoder));
+  }
+  g_ptr_array_add (names, NULL);
+  return (char **) g_ptr_array_free (names, FALSE);
+}
+
+/* The profiles a viewer may switch to: the file main.c checked at start
+ * ([agent] profiles or the shipped one); %NULL without a file. */
+static WrProfileSet *
+load_profiles (const WrAgentConfig *config)
+{
+  g_autofree char *file = config->profiles_file
+      ? g_strdup (config->profiles_file) : wr_profile_set_find_default_file ();
+  g_autoptr (GError) error = NULL;
+  WrProfileSet *set;
+
+  if (!file)
+    return NULL;
+  set = wr_profile_set_load (file, &error);
+  if (!set)
+    g_warning ("profiles: %s", error->message);
+  return set;
+}
+
+/* Whether two profiles stream the same way (a SIGHUP that changed nothing
+ * for a running pipeline does not switch it). */
+static gboolean
+profile_same (const WrProfile *a, const WrProfile *b)
+{
+  g_autofree char *sa = wr_profile_summary (a);
+  g_autofree char *sb = wr_profile_summary (b);
+
+  if (!g_str_equal (sa, sb) || a->h264_profile != b->h264_profile
+      || a->source != b->source
+      || !g_strv_equal ((const char *const *) a->encoders,
+          (const char *const *) b->encoders)
+      || a->knobs->len != b->knobs->len)
+    return FALSE;
+  for (guint i = 0; i < a->knobs->len; i++) {
+    WrKnobValue *ka = g_ptr_array_index (a->knobs, i);
+    WrKnobValue *kb = g_ptr_array_index (b->knobs, i);
+    if (ka->spec != kb->spec || ka->i != kb->i || ka->d != kb->d
+        || g_strcmp0 (ka->s, kb->s) != 0)
+      return FALSE;
+  }
+  return TRUE;
+}
+
+void
+wr_session_manager_reload_profiles (WrSessionManager *self)
+{
+  WrProfileSet *set = load_profiles (self->config);
+  GHashTableIter iter;
+  gpointer value;
+
+  if (set) {
+    g_clear_pointer (&self->profiles, wr_profile_set_free);
+    self->profiles = set;
+  }
+  /* Each running pipeline takes its profile's new settings live. */
+  g_hash_table_iter_init (&iter, self->pipelines);
+  while (g_hash_table_iter_next (&iter, NULL, &value)) {
+    WrDisplayPipeline *p = value;
+    const char *name = wr_display_pipeline_get_profile_name (p);
+    const WrProfile *now = name ? lookup_profile (self, name) : NULL;
+    const WrProfile *running = wr_display_pipeline_get_profile (p);
+    g_autoptr (GError) error = NULL;
+    WrProtocolError code;
+
+    if (!now) {
+      g_message ("display %s: profile %s is no longer in the file; it "
+          "keeps running as it was", wr_display_pipeline_get_display (p),
+          name);
+      continue;
+    }
+    if (running && profile_same (running, now))
+      continue;
+    if (!switch_pipeline (self, p, now, &code, &error))
+      g_warning ("display %s: reloaded profile %s not applied: %s",
+          wr_display_pipeline_get_display (p), name, error->message);
+  }
 }
 
 WrSessionManager *
@@ -1057,11 +1629,10 @@ wr_session_manager_new (const WrAgentConfig *config, WrGatewayLink *link)
 
   self->config = config;
   self->link = g_object_ref (link);
-  self->encoders = wr_encoder_probe ();
-  self->encoder = wr_encoder_choose ((const char *const *) self->encoders);
+  self->encoders = probe_usable_encoders ();
+  self->profiles = load_profiles (config);
   list = g_strjoinv (", ", self->encoders);
-  g_message ("encoders: %s; streaming with %s", *list ? list : "none",
-      self->encoder ? self->encoder : "nothing (no usable H.264 encoder)");
+  g_message ("usable encoders: %s", *list ? list : "none");
 
   g_signal_connect (link, "connected", G_CALLBACK (on_link_connected), self);
   g_signal_connect (link, "disconnected",

@@ -34,4 +34,14 @@ void wr_session_manager_end_all (WrSessionManager *self, gboolean notify,
 
 guint wr_session_manager_get_n_sessions (WrSessionManager *self);
 
+/**
+ * wr_session_manager_reload_profiles:
+ * After SIGHUP (main.c has put the new active profile in force with
+ * wr_display_pipeline_set_default_profile()): reads the profiles file
+ * again for the list viewers may switch to, and switches every running
+ * pipeline whose profile changed to its new settings live, keeping the
+ * viewers' video (docs/pipelines.md, "Reloading").
+ */
+void wr_session_manager_reload_profiles (WrSessionManager *self);
+
 G_END_DECLS

@@ -221,6 +221,8 @@ main (int argc, char **argv)
   }
 
   h = wr_harness_new (opt_width, opt_height);
+  /* The workload is all that moves (no harness motion square). */
+  h->static_screen = TRUE;
   h->agent_extra_config = g_strdup_printf ("[video]\nframerate=%d\n",
       opt_fps);
   if (!wr_harness_start_all (h, &error) || !start_workload (h, &error)) {

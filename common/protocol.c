@@ -163,6 +163,10 @@ static const FieldSpec agent_hello_fields[] = {
   STR ("version", TRUE, 1, 32),
   OBJ_ARRAY ("displays", TRUE, 16, display_fields),
   STR_ARRAY ("encoders", TRUE, 32, 64),
+  /* Optional (issue #6): the profiles of the agent's profiles file and
+   * the one new capture pipelines use. */
+  STR_ARRAY ("profiles", FALSE, 64, 64),
+  STR ("profile", FALSE, 1, 64),
   END
 };
 
@@ -197,6 +201,28 @@ static const FieldSpec pointer_button_fields[] = {
 static const FieldSpec pointer_wheel_fields[] = {
   INT ("dx", TRUE, -100, 100),
   INT ("dy", TRUE, -100, 100),
+  END
+};
+
+/* Pipeline profiles on the "input" DataChannel (docs/protocol.md,
+ * "Profiles"): the viewer switches its display's profile live. */
+static const FieldSpec profile_set_fields[] = {
+  STR ("profile", TRUE, 1, 64),
+  END
+};
+
+static const FieldSpec profile_changed_fields[] = {
+  STR ("profile", TRUE, 1, 64),
+  STR ("encoder", TRUE, 1, 64),
+  STR ("codec", TRUE, 1, 16),      /* "H264", "VP8", "VP9" */
+  END
+};
+
+static const FieldSpec profiles_fields[] = {
+  STR_ARRAY ("available", TRUE, 64, 64),
+  STR ("active", TRUE, 1, 64),
+  STR ("encoder", FALSE, 1, 64),
+  STR ("codec", FALSE, 1, 16),
   END
 };
 
@@ -332,6 +358,9 @@ static const MessageSpec messages[] = {
   { "pointer.wheel", P2A, pointer_wheel_fields },
   { "key", P2A, key_fields },
   { "input.reset", P2A, no_fields },
+  { "profile.set", P2A, profile_set_fields },
+  { "profile.changed", A2P, profile_changed_fields },
+  { "profiles", A2P, profiles_fields },
   { "command.run", C2G, command_run_fields },
   { "command.accepted", G2C, command_accepted_fields },
   { "command.exec", G2A, command_exec_fields },

@@ -64,6 +64,104 @@ wr_api_store_error (WrApiCall *call, const GError *error)
   wr_api_call_error (call, 500, "internal", "internal error");
 }
 
+JsonObject *
+wr_audit_detail (const char *first_key, ...)
+{
+  JsonObject *detail = json_object_new ();
+  va_list args;
+
+  va_start (args, first_key);
+  for (const char *key = first_key; key; key = va_arg (args, const char *)) {
+    const char *value = va_arg (args, const char *);
+
+    if (value)
+      json_object_set_string_member (detail, key, value);
+  }
+  va_end (args);
+  return detail;
+}
+
+static void
+audit_unavailable (WrApiCall *call, const GError *error)
+{
+  g_warning ("API %s %s: the audit log cannot be written: %s", call->method,
+      call->path, error ? error->message : "?");
+  wr_api_call_error (call, 503, "unavailable",
+      "the audit log cannot be written; nothing was changed");
+}
+
+gboolean
+wr_api_tx_begin (WrGateway *gw, WrApiCall *call)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (wr_store_begin (gw->store, &error))
+    return TRUE;
+  wr_api_store_error (call, error);
+  return FALSE;
+}
+
+gboolean
+wr_api_tx_audit (WrGateway *gw, WrApiCall *call, const char *type,
+    const char *agent, JsonObject *detail)
+{
+  g_autoptr (JsonObject) owned = detail;
+  g_autoptr (GError) error = NULL;
+  WrAuditEvent event = {
+    .type = type,
+    .outcome = WR_AUDIT_OK,
+    .actor = call->user ? call->user->name : NULL,
+    .agent = agent,
+    .address = call->client_address,
+  };
+
+  if (!gw->audit
+      || wr_audit_append (gw->audit, &event, owned, NULL, &error))
+    return TRUE;
+  wr_store_rollback (gw->store);
+  audit_unavailable (call, error);
+  return FALSE;
+}
+
+gboolean
+wr_api_tx_commit (WrGateway *gw, WrApiCall *call)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (wr_store_commit (gw->store, &error))
+    return TRUE;
+  audit_unavailable (call, error);
+  return FALSE;
+}
+
+void
+wr_api_tx_rollback (WrGateway *gw)
+{
+  wr_store_rollback (gw->store);
+}
+
+gboolean
+wr_api_audit (WrGateway *gw, WrApiCall *call, const char *type,
+    WrAuditOutcome outcome, const char *actor, const char *agent,
+    JsonObject *detail)
+{
+  g_autoptr (JsonObject) owned = detail;
+  g_autoptr (GError) error = NULL;
+  WrAuditEvent event = {
+    .type = type,
+    .outcome = outcome,
+    .actor = actor ? actor : call->user ? call->user->name : NULL,
+    .agent = agent,
+    .address = call->client_address,
+  };
+
+  if (!gw->audit
+      || wr_audit_append (gw->audit, &event, owned, NULL, &error))
+    return TRUE;
+  audit_unavailable (call, error);
+  return FALSE;
+}
+
 void
 wr_api_me (WrGateway *gw, WrApiCall *call)
 {
@@ -110,12 +208,22 @@ wr_api_me_password (WrGateway *gw, WrApiCall *call)
     return;
   }
   hash = wr_auth_hash_password (next, &error);
-  /* also revokes every sign-in of the user, this one included */
-  if (!hash || !wr_store_user_set_password (gw->store, user->id, hash,
-          &error)) {
+  if (!hash) {
     wr_api_store_error (call, error);
     return;
   }
+  if (!wr_api_tx_begin (gw, call))
+    return;
+  /* also revokes every sign-in of the user, this one included */
+  if (!wr_store_user_set_password (gw->store, user->id, hash, &error)) {
+    wr_api_tx_rollback (gw);
+    wr_api_store_error (call, error);
+    return;
+  }
+  if (!wr_api_tx_audit (gw, call, "user.password", NULL,
+          wr_audit_detail ("user", user->name, NULL))
+      || !wr_api_tx_commit (gw, call))
+    return;
   g_message ("%s changed their password", user->name);
   wr_api_call_respond (call, 204, NULL);
 }
@@ -211,14 +319,25 @@ wr_api_me_totp_enable (WrGateway *gw, WrApiCall *call)
   for (char **c = codes; *c; c++)
     g_ptr_array_add (hashes, wr_recovery_code_hash (*c));
   g_ptr_array_add (hashes, NULL);
+  if (!wr_api_tx_begin (gw, call))
+    return;
   if (!wr_store_recovery_codes_replace (gw->store, user->id,
           (const char *const *) hashes->pdata, &error)
       || !wr_store_user_claim_totp_step (gw->store, user->id, step, &ok,
           &error)
       || !wr_store_user_set_totp (gw->store, user->id, user->totp_secret,
           TRUE, &error)) {
+    wr_api_tx_rollback (gw);
     wr_api_store_error (call, error);
     return;
+  }
+  {
+    JsonObject *detail = wr_audit_detail ("user", user->name, NULL);
+
+    json_object_set_boolean_member (detail, "enabled", TRUE);
+    if (!wr_api_tx_audit (gw, call, "user.totp", NULL, detail)
+        || !wr_api_tx_commit (gw, call))
+      return;
   }
   g_message ("%s turned on two-factor sign-in", user->name);
 
@@ -251,11 +370,22 @@ wr_api_me_totp_disable (WrGateway *gw, WrApiCall *call)
     wr_api_call_error (call, 403, "wrong_password", "the password is wrong");
     return;
   }
+  if (!wr_api_tx_begin (gw, call))
+    return;
   if (!wr_store_user_set_totp (gw->store, user->id, NULL, FALSE, &error)
       || !wr_store_recovery_codes_replace (gw->store, user->id, NULL,
           &error)) {
+    wr_api_tx_rollback (gw);
     wr_api_store_error (call, error);
     return;
+  }
+  {
+    JsonObject *detail = wr_audit_detail ("user", user->name, NULL);
+
+    json_object_set_boolean_member (detail, "enabled", FALSE);
+    if (!wr_api_tx_audit (gw, call, "user.totp", NULL, detail)
+        || !wr_api_tx_commit (gw, call))
+      return;
   }
   g_message ("%s turned off two-factor sign-in", user->name);
   wr_api_call_respond (call, 204, NULL);
@@ -355,10 +485,22 @@ wr_api_me_tokens_create (WrGateway *gw, WrApiCall *call)
   token = wr_random_token (32);
   hash = wr_sha256_hex (token, strlen (token));
   canonical = wr_permissions_to_string (wanted);
+  if (!wr_api_tx_begin (gw, call))
+    return;
   if (!wr_store_access_token_insert (gw->store, hash, call->user->user_id,
           WR_TOKEN_API, name, canonical, now + expires_in, now, &error)) {
+    wr_api_tx_rollback (gw);
     wr_api_store_error (call, error);
     return;
+  }
+  {
+    JsonObject *detail = wr_audit_detail ("name", name, "scopes", canonical,
+        NULL);
+
+    json_object_set_int_member (detail, "expires_at", now + expires_in);
+    if (!wr_api_tx_audit (gw, call, "api_token.create", NULL, detail)
+        || !wr_api_tx_commit (gw, call))
+      return;
   }
   b = json_builder_new ();
   json_builder_begin_object (b);
@@ -378,10 +520,17 @@ wr_api_me_tokens_revoke (WrGateway *gw, WrApiCall *call)
 {
   g_autoptr (GError) error = NULL;
 
+  if (!wr_api_tx_begin (gw, call))
+    return;
   if (!wr_store_access_token_revoke_api (gw->store, call->user->user_id,
           call->arg, &error)) {
+    wr_api_tx_rollback (gw);
     wr_api_store_error (call, error);
     return;
   }
+  if (!wr_api_tx_audit (gw, call, "api_token.revoke", NULL,
+          wr_audit_detail ("name", call->arg, NULL))
+      || !wr_api_tx_commit (gw, call))
+    return;
   wr_api_call_respond (call, 204, NULL);
 }

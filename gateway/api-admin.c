@@ -121,12 +121,23 @@ wr_api_users_create (WrGateway *gw, WrApiCall *call)
     return;
   }
   hash = wr_auth_hash_password (password, &error);
-  user = hash ? wr_store_user_create (gw->store, name, display, hash,
-      &error) : NULL;
-  if (!user) {
+  if (!hash) {
     wr_api_store_error (call, error);
     return;
   }
+  if (!wr_api_tx_begin (gw, call))
+    return;
+  user = wr_store_user_create (gw->store, name, display, hash, &error);
+  if (!user) {
+    wr_api_tx_rollback (gw);
+    wr_api_store_error (call, error);
+    return;
+  }
+  if (!wr_api_tx_audit (gw, call, "user.create", NULL,
+          wr_audit_detail ("user", user->name, "display_name",
+              user->display_name, NULL))
+      || !wr_api_tx_commit (gw, call))
+    return;
   g_message ("%s created the user %s", call->user->name, user->name);
   wr_api_call_respond (call, 201, user_node (user));
 }
@@ -149,6 +160,7 @@ wr_api_users_update (WrGateway *gw, WrApiCall *call)
   g_autoptr (GError) error = NULL;
   g_autoptr (WrUser) user = NULL;
   g_autoptr (WrUser) after = NULL;
+  g_autofree char *hash = NULL;
   const char *password = NULL, *display = NULL;
   gboolean disabled = FALSE, totp = TRUE;
   gboolean has_disabled, has_totp;
@@ -182,31 +194,48 @@ wr_api_users_update (WrGateway *gw, WrApiCall *call)
     return;
   }
 
-  if (display && !wr_store_user_set_display_name (gw->store, user->id,
-          display, &error)) {
+  if (password && !(hash = wr_auth_hash_password (password, &error))) {
     wr_api_store_error (call, error);
     return;
   }
-  if (password) {
-    g_autofree char *hash = wr_auth_hash_password (password, &error);
-    if (!hash || !wr_store_user_set_password (gw->store, user->id, hash,
-            &error)) {
-      wr_api_store_error (call, error);
+
+  if (!wr_api_tx_begin (gw, call))
+    return;
+  if ((display && !wr_store_user_set_display_name (gw->store, user->id,
+              display, &error))
+      || (hash && !wr_store_user_set_password (gw->store, user->id, hash,
+              &error))
+      || (has_disabled && !wr_store_user_set_disabled (gw->store, user->id,
+              disabled, &error))
+      || (has_totp && (!wr_store_user_set_totp (gw->store, user->id, NULL,
+                  FALSE, &error)
+              || !wr_store_recovery_codes_replace (gw->store, user->id, NULL,
+                  &error)))) {
+    wr_api_tx_rollback (gw);
+    wr_api_store_error (call, error);
+    return;
+  }
+  if (display || has_disabled) {
+    JsonObject *detail = wr_audit_detail ("user", user->name,
+        "display_name", display, NULL);
+
+    if (has_disabled)
+      json_object_set_boolean_member (detail, "disabled", disabled);
+    if (!wr_api_tx_audit (gw, call, "user.update", NULL, detail))
       return;
-    }
   }
-  if (has_disabled && !wr_store_user_set_disabled (gw->store, user->id,
-          disabled, &error)) {
-    wr_api_store_error (call, error);
+  if (hash && !wr_api_tx_audit (gw, call, "user.password", NULL,
+          wr_audit_detail ("user", user->name, NULL)))
     return;
+  if (has_totp) {
+    JsonObject *detail = wr_audit_detail ("user", user->name, NULL);
+
+    json_object_set_boolean_member (detail, "enabled", FALSE);
+    if (!wr_api_tx_audit (gw, call, "user.totp", NULL, detail))
+      return;
   }
-  if (has_totp && (!wr_store_user_set_totp (gw->store, user->id, NULL, FALSE,
-              &error)
-          || !wr_store_recovery_codes_replace (gw->store, user->id, NULL,
-              &error))) {
-    wr_api_store_error (call, error);
+  if (!wr_api_tx_commit (gw, call))
     return;
-  }
   g_message ("%s changed the user %s", call->user->name, user->name);
   after = wr_store_user_get_by_id (gw->store, user->id, &error);
   if (!after) {
@@ -228,10 +257,17 @@ wr_api_users_delete (WrGateway *gw, WrApiCall *call)
     wr_api_call_error (call, 409, "conflict", "you cannot delete yourself");
     return;
   }
+  if (!wr_api_tx_begin (gw, call))
+    return;
   if (!wr_store_user_delete (gw->store, user->id, &error)) {
+    wr_api_tx_rollback (gw);
     wr_api_store_error (call, error);
     return;
   }
+  if (!wr_api_tx_audit (gw, call, "user.delete", NULL,
+          wr_audit_detail ("user", user->name, NULL))
+      || !wr_api_tx_commit (gw, call))
+    return;
   g_message ("%s deleted the user %s", call->user->name, user->name);
   wr_api_call_respond (call, 204, NULL);
 }
@@ -315,11 +351,18 @@ wr_api_roles_create (WrGateway *gw, WrApiCall *call)
   if (!body || !wr_api_get_string (call, body, "name", TRUE, 128, &name)
       || !(perms = read_permissions (call, body)))
     return;
+  if (!wr_api_tx_begin (gw, call))
+    return;
   role = wr_store_role_create (gw->store, name, perms, &error);
   if (!role) {
+    wr_api_tx_rollback (gw);
     wr_api_store_error (call, error);
     return;
   }
+  if (!wr_api_tx_audit (gw, call, "role.create", NULL,
+          wr_audit_detail ("role", name, "permissions", perms, NULL))
+      || !wr_api_tx_commit (gw, call))
+    return;
   g_message ("%s created the role %s", call->user->name, name);
   respond_role (gw, call, name, 201);
 }
@@ -333,14 +376,21 @@ wr_api_roles_update (WrGateway *gw, WrApiCall *call)
 
   if (!body || !(perms = read_permissions (call, body)))
     return;
+  if (!wr_api_tx_begin (gw, call))
+    return;
   if (!wr_store_role_update_permissions (gw->store, call->arg, perms,
           &error)) {
+    wr_api_tx_rollback (gw);
     if (g_error_matches (error, WR_STORE_ERROR, WR_STORE_ERROR_INVALID))
       wr_api_call_error (call, 409, "builtin", error->message);
     else
       wr_api_store_error (call, error);
     return;
   }
+  if (!wr_api_tx_audit (gw, call, "role.update", NULL,
+          wr_audit_detail ("role", call->arg, "permissions", perms, NULL))
+      || !wr_api_tx_commit (gw, call))
+    return;
   g_message ("%s changed the role %s", call->user->name, call->arg);
   respond_role (gw, call, call->arg, 200);
 }
@@ -350,13 +400,20 @@ wr_api_roles_delete (WrGateway *gw, WrApiCall *call)
 {
   g_autoptr (GError) error = NULL;
 
+  if (!wr_api_tx_begin (gw, call))
+    return;
   if (!wr_store_role_delete (gw->store, call->arg, &error)) {
+    wr_api_tx_rollback (gw);
     if (g_error_matches (error, WR_STORE_ERROR, WR_STORE_ERROR_INVALID))
       wr_api_call_error (call, 409, "builtin", error->message);
     else
       wr_api_store_error (call, error);
     return;
   }
+  if (!wr_api_tx_audit (gw, call, "role.delete", NULL,
+          wr_audit_detail ("role", call->arg, NULL))
+      || !wr_api_tx_commit (gw, call))
+    return;
   g_message ("%s deleted the role %s", call->user->name, call->arg);
   wr_api_call_respond (call, 204, NULL);
 }
@@ -369,6 +426,8 @@ each_group (JsonBuilder *b, gconstpointer item)
   json_builder_begin_object (b);
   add_str (b, "name", g->name);
   add_bool (b, "require_reason", g->require_reason);
+  add_str (b, "recording", g->recording);
+  add_int (b, "retention_days", g->retention_days);
   json_builder_end_object (b);
 }
 
@@ -401,23 +460,78 @@ respond_group (WrGateway *gw, WrApiCall *call, const char *name,
   wr_api_call_respond (call, status, json_builder_get_root (b));
 }
 
+/* The optional policy fields of a group request; 400 on bad values. */
+static gboolean
+read_group_policy (WrApiCall *call, JsonObject *body, const char **recording,
+    gint64 *retention_days)
+{
+  if (!wr_api_get_string (call, body, "recording", FALSE, 32, recording)
+      || !wr_api_get_int (call, body, "retention_days", 0,
+          WR_STORE_MAX_RETENTION_DAYS, retention_days))
+    return FALSE;
+  if (*recording && !wr_store_recording_mode_is_valid (*recording)) {
+    wr_api_call_error (call, 400, "bad_request", "field 'recording' must be "
+        "\"off\", \"best-effort\" or \"strict\"");
+    return FALSE;
+  }
+  return TRUE;
+}
+
+/* Applies the policy fields given, inside the caller's transaction. */
+static gboolean
+set_group_policy (WrGateway *gw, const char *name, const char *recording,
+    gint64 retention_days, GError **error)
+{
+  return (!recording || wr_store_group_set_recording (gw->store, name,
+          recording, error))
+      && (retention_days < 0 || wr_store_group_set_retention_days (
+          gw->store, name, retention_days, error));
+}
+
+static JsonObject *
+group_detail (const char *name, gboolean has_reason, gboolean require_reason,
+    const char *recording, gint64 retention_days)
+{
+  JsonObject *detail = wr_audit_detail ("group", name, "recording",
+      recording, NULL);
+
+  if (has_reason)
+    json_object_set_boolean_member (detail, "require_reason",
+        require_reason);
+  if (retention_days >= 0)
+    json_object_set_int_member (detail, "retention_days", retention_days);
+  return detail;
+}
+
 void
 wr_api_groups_create (WrGateway *gw, WrApiCall *call)
 {
   g_autoptr (JsonObject) body = wr_api_call_read_object (call);
   g_autoptr (GError) error = NULL;
   g_autoptr (WrAgentGroup) group = NULL;
-  const char *name = NULL;
+  const char *name = NULL, *recording = NULL;
   gboolean require_reason = FALSE;
+  gint64 retention_days = -1;
 
   if (!body || !wr_api_get_string (call, body, "name", TRUE, 128, &name)
-      || !wr_api_get_bool (call, body, "require_reason", &require_reason))
+      || !wr_api_get_bool (call, body, "require_reason", &require_reason)
+      || !read_group_policy (call, body, &recording, &retention_days))
+    return;
+  if (!wr_api_tx_begin (gw, call))
     return;
   group = wr_store_group_create (gw->store, name, require_reason, &error);
-  if (!group) {
+  if (!group || !set_group_policy (gw, name, recording, retention_days,
+          &error)) {
+    wr_api_tx_rollback (gw);
     wr_api_store_error (call, error);
     return;
   }
+  if (!wr_api_tx_audit (gw, call, "group.create", NULL,
+          group_detail (name, TRUE, require_reason,
+              recording ? recording : WR_STORE_RECORDING_OFF,
+              MAX (retention_days, 0)))
+      || !wr_api_tx_commit (gw, call))
+    return;
   g_message ("%s created the agent group %s", call->user->name, name);
   respond_group (gw, call, name, 201);
 }
@@ -427,23 +541,37 @@ wr_api_groups_update (WrGateway *gw, WrApiCall *call)
 {
   g_autoptr (JsonObject) body = wr_api_call_read_object (call);
   g_autoptr (GError) error = NULL;
-  gboolean require_reason = FALSE;
+  const char *recording = NULL;
+  gboolean require_reason = FALSE, has_reason;
+  gint64 retention_days = -1;
 
   if (!body)
     return;
-  if (!json_object_has_member (body, "require_reason")
-      || json_object_get_null_member (body, "require_reason")) {
-    wr_api_call_error (call, 400, "bad_request",
-        "field 'require_reason' is required");
+  has_reason = json_object_has_member (body, "require_reason")
+      && !json_object_get_null_member (body, "require_reason");
+  if (!wr_api_get_bool (call, body, "require_reason", &require_reason)
+      || !read_group_policy (call, body, &recording, &retention_days))
+    return;
+  if (!has_reason && !recording && retention_days < 0) {
+    wr_api_call_error (call, 400, "bad_request", "give at least one of "
+        "'require_reason', 'recording' and 'retention_days'");
     return;
   }
-  if (!wr_api_get_bool (call, body, "require_reason", &require_reason))
+  if (!wr_api_tx_begin (gw, call))
     return;
-  if (!wr_store_group_set_require_reason (gw->store, call->arg,
-          require_reason, &error)) {
+  if ((has_reason && !wr_store_group_set_require_reason (gw->store,
+              call->arg, require_reason, &error))
+      || !set_group_policy (gw, call->arg, recording, retention_days,
+          &error)) {
+    wr_api_tx_rollback (gw);
     wr_api_store_error (call, error);
     return;
   }
+  if (!wr_api_tx_audit (gw, call, "group.update", NULL,
+          group_detail (call->arg, has_reason, require_reason, recording,
+              retention_days))
+      || !wr_api_tx_commit (gw, call))
+    return;
   g_message ("%s changed the agent group %s", call->user->name, call->arg);
   respond_group (gw, call, call->arg, 200);
 }
@@ -453,13 +581,20 @@ wr_api_groups_delete (WrGateway *gw, WrApiCall *call)
 {
   g_autoptr (GError) error = NULL;
 
+  if (!wr_api_tx_begin (gw, call))
+    return;
   if (!wr_store_group_delete (gw->store, call->arg, &error)) {
+    wr_api_tx_rollback (gw);
     if (g_error_matches (error, WR_STORE_ERROR, WR_STORE_ERROR_INVALID))
       wr_api_call_error (call, 409, "builtin", error->message);
     else
       wr_api_store_error (call, error);
     return;
   }
+  if (!wr_api_tx_audit (gw, call, "group.delete", NULL,
+          wr_audit_detail ("group", call->arg, NULL))
+      || !wr_api_tx_commit (gw, call))
+    return;
   g_message ("%s deleted the agent group %s", call->user->name, call->arg);
   wr_api_call_respond (call, 204, NULL);
 }
@@ -475,11 +610,18 @@ wr_api_agent_set_group (WrGateway *gw, WrApiCall *call)
 
   if (!body || !wr_api_get_string (call, body, "group", TRUE, 128, &group))
     return;
+  if (!wr_api_tx_begin (gw, call))
+    return;
   if (!wr_store_agent_set_group (gw->store, call->arg, group, &error)
       || !(agent = wr_store_agent_get (gw->store, call->arg, &error))) {
+    wr_api_tx_rollback (gw);
     wr_api_store_error (call, error);
     return;
   }
+  if (!wr_api_tx_audit (gw, call, "agent.group", call->arg,
+          wr_audit_detail ("group", group, NULL))
+      || !wr_api_tx_commit (gw, call))
+    return;
   g_message ("%s moved the agent %s to the group %s", call->user->name,
       call->arg, group);
   b = json_builder_new ();
@@ -488,6 +630,8 @@ wr_api_agent_set_group (WrGateway *gw, WrApiCall *call)
   add_str (b, "name", agent->name);
   add_str (b, "group", agent->group_name);
   add_bool (b, "require_reason", agent->require_reason);
+  add_str (b, "recording", agent->recording);
+  add_int (b, "retention_days", agent->retention_days);
   json_builder_end_object (b);
   wr_api_call_respond (call, 200, json_builder_get_root (b));
 }
@@ -544,10 +688,22 @@ wr_api_grants_create (WrGateway *gw, WrApiCall *call)
         "field 'subject_kind' must be \"user\" or \"oidc-group\"");
     return;
   }
+  if (!wr_api_tx_begin (gw, call))
+    return;
   if (!wr_store_grant_create (gw->store, kind, subject, role, group, &id,
           &error)) {
+    wr_api_tx_rollback (gw);
     wr_api_store_error (call, error);
     return;
+  }
+  {
+    JsonObject *detail = wr_audit_detail ("subject_kind", kind, "subject",
+        subject, "role", role, "group", group, NULL);
+
+    json_object_set_int_member (detail, "grant", id);
+    if (!wr_api_tx_audit (gw, call, "grant.create", NULL, detail)
+        || !wr_api_tx_commit (gw, call))
+      return;
   }
   g_message ("%s granted the role %s to %s %s on %s", call->user->name, role,
       kind, subject, group ? group : "every group");
@@ -565,16 +721,39 @@ void
 wr_api_grants_delete (WrGateway *gw, WrApiCall *call)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) grants = NULL;
+  g_autoptr (JsonObject) detail = NULL;
   gint64 id = 0;
 
   if (!g_ascii_string_to_signed (call->arg, 10, 1, G_MAXINT64, &id, NULL)) {
     wr_api_call_error (call, 404, "not_found", "no such grant");
     return;
   }
-  if (!wr_store_grant_delete (gw->store, id, &error)) {
+  if (!wr_api_tx_begin (gw, call))
+    return;
+  /* what the grant was, for the audit row */
+  grants = wr_store_grant_list (gw->store, &error);
+  for (guint i = 0; grants && i < grants->len; i++) {
+    const WrStoredGrant *g = g_ptr_array_index (grants, i);
+
+    if (g->id == id) {
+      detail = wr_audit_detail ("subject_kind", g->subject_kind, "subject",
+          g->subject, "role", g->role_name, "group", g->group_name, NULL);
+      break;
+    }
+  }
+  if (!grants || !wr_store_grant_delete (gw->store, id, &error)) {
+    wr_api_tx_rollback (gw);
     wr_api_store_error (call, error);
     return;
   }
+  if (!detail)
+    detail = json_object_new ();
+  json_object_set_int_member (detail, "grant", id);
+  if (!wr_api_tx_audit (gw, call, "grant.delete", NULL,
+          g_steal_pointer (&detail))
+      || !wr_api_tx_commit (gw, call))
+    return;
   g_message ("%s deleted the grant %" G_GINT64_FORMAT, call->user->name, id);
   wr_api_call_respond (call, 204, NULL);
 }

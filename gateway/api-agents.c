@@ -62,6 +62,7 @@ annotate (WrGateway *gw, WrApiCall *call, JsonObject *agent, GError **error)
   json_object_set_string_member (copy, "group", stored->group_name);
   json_object_set_boolean_member (copy, "require_reason",
       stored->require_reason);
+  json_object_set_string_member (copy, "recording", stored->recording);
   names = wr_permissions_to_strv (perms);
   list = json_array_new ();
   for (char **n = names; n && *n; n++)

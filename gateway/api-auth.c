@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "common/crypto.h"
 #include "gateway/api-routes.h"
 #include "gateway/sso.h"
 
@@ -64,6 +65,9 @@ auth_error (WrApiCall *call, const GError *error)
     case WR_AUTH_ERROR_LOCKED:
       wr_api_call_error (call, 423, "locked", error->message);
       return;
+    case WR_AUTH_ERROR_UNAVAILABLE:
+      wr_api_call_error (call, 503, "unavailable", error->message);
+      return;
     case WR_AUTH_ERROR_FAILED:
       break;
   }
@@ -108,7 +112,8 @@ wr_api_refresh (WrGateway *gw, WrApiCall *call)
   g_autoptr (GError) error = NULL;
   g_autoptr (WrLogin) login = NULL;
 
-  login = wr_auth_refresh (gw->auth, call->refresh_cookie, &error);
+  login = wr_auth_refresh (gw->auth, call->refresh_cookie,
+      call->client_address, &error);
   if (!login) {
     set_refresh_cookie (call, NULL, 0);
     auth_error (call, error);
@@ -120,7 +125,8 @@ wr_api_refresh (WrGateway *gw, WrApiCall *call)
 void
 wr_api_logout (WrGateway *gw, WrApiCall *call)
 {
-  wr_auth_logout (gw->auth, call->bearer, call->refresh_cookie);
+  wr_auth_logout (gw->auth, call->bearer, call->refresh_cookie,
+      call->client_address);
   set_refresh_cookie (call, NULL, 0);
   wr_api_call_respond (call, 204, NULL);
 }
@@ -173,10 +179,28 @@ wr_api_sso_callback (WrGateway *gw, WrApiCall *call)
     wr_api_call_error (call, 404, "not_found", "single sign-on is not set up");
     return;
   }
-  login = wr_sso_finish (gw->sso, gw->auth, state, code, &error);
+  login = wr_sso_finish (gw->sso, gw->auth, state, code, call->client_address,
+      &error);
   if (!login) {
     g_message ("SSO sign-in from %s refused: %s", call->client_address,
         error->message);
+    /* A sign-in refused here is audited with the reason (the provider's
+     * answer, a disabled account); a failed row only logs: the browser
+     * goes back to the sign-in page either way. */
+    if (!g_error_matches (error, WR_AUTH_ERROR, WR_AUTH_ERROR_UNAVAILABLE)) {
+      g_autoptr (JsonObject) detail = wr_audit_detail ("method", "sso",
+          "reason", error->message, NULL);
+      g_autoptr (GError) audit_error = NULL;
+      WrAuditEvent event = {
+        .type = "login", .outcome = WR_AUDIT_FAILED,
+        .address = call->client_address,
+      };
+
+      if (gw->audit && !wr_audit_append (gw->audit, &event, detail, NULL,
+              &audit_error))
+        g_warning ("a refused SSO sign-in was not audited: %s",
+            audit_error->message);
+    }
     wr_api_call_redirect (call, "/#/login?error=sso");
     return;
   }
@@ -185,6 +209,12 @@ wr_api_sso_callback (WrGateway *gw, WrApiCall *call)
   set_refresh_cookie (call, login->refresh_token, login->refresh_expires_in);
   /* The page asks /auth/refresh for its access token; the token never
    * travels in a URL. The access token made here is not used. */
-  wr_auth_logout (gw->auth, login->access_token, NULL);
+  {
+    g_autofree char *hash = wr_sha256_hex (login->access_token,
+        strlen (login->access_token));
+
+    if (!wr_store_access_token_revoke (gw->store, hash, &error))
+      g_warning ("SSO: cannot revoke an unused token: %s", error->message);
+  }
   wr_api_call_redirect (call, "/#/sso");
 }

@@ -35,6 +35,9 @@ wr_api_call_free (WrApiCall *call)
   g_clear_pointer (&call->json, json_node_unref);
   g_free (call->location);
   g_ptr_array_unref (call->cookies);
+  g_clear_pointer (&call->download, g_bytes_unref);
+  g_free (call->download_type);
+  g_free (call->download_name);
   g_free (call);
 }
 
@@ -59,6 +62,20 @@ wr_api_call_error (WrApiCall *call, guint status, const char *code,
   json_builder_add_string_value (b, message);
   json_builder_end_object (b);
   wr_api_call_respond (call, status, json_builder_get_root (b));
+}
+
+void
+wr_api_call_respond_download (WrApiCall *call, const char *content_type,
+    const char *file_name, GBytes *data)
+{
+  g_clear_pointer (&call->json, json_node_unref);
+  g_clear_pointer (&call->download, g_bytes_unref);
+  g_free (call->download_type);
+  g_free (call->download_name);
+  call->status = 200;
+  call->download = data;
+  call->download_type = g_strdup (content_type);
+  call->download_name = g_strdup (file_name);
 }
 
 void

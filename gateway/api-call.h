@@ -35,6 +35,9 @@ typedef struct {
   JsonNode *json;       /* (nullable) */
   char *location;       /* (nullable): for redirects */
   GPtrArray *cookies;   /* Set-Cookie values */
+  GBytes *download;     /* (nullable): a file to send instead of JSON */
+  char *download_type;  /* its Content-Type */
+  char *download_name;  /* its attachment file name */
 } WrApiCall;
 
 WrApiCall *wr_api_call_new (void);
@@ -47,6 +50,16 @@ void wr_api_call_respond (WrApiCall *call, guint status, JsonNode *json);
 /** wr_api_call_error: `{"code", "message"}` with @status. */
 void wr_api_call_error (WrApiCall *call, guint status, const char *code,
     const char *message);
+
+/**
+ * wr_api_call_respond_download:
+ * @content_type: e.g. "application/x-tar"
+ * @file_name: the attachment's name (Content-Disposition); ASCII letters,
+ *   digits, '.', '-' and '_' only
+ * @data: (transfer full): the body
+ */
+void wr_api_call_respond_download (WrApiCall *call, const char *content_type,
+    const char *file_name, GBytes *data);
 
 /** wr_api_call_redirect: 302 to @location (a path on this origin). */
 void wr_api_call_redirect (WrApiCall *call, const char *location);

@@ -43,6 +43,7 @@ wr_api_enroll (WrGateway *gw, WrApiCall *call)
   g_autofree char *token_hash = NULL;
   g_autofree char *cert = NULL;
   g_autofree char *serial = NULL;
+  g_autofree char *actor = NULL;
   const char *token = NULL;
   const char *csr = NULL;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
@@ -82,8 +83,19 @@ wr_api_enroll (WrGateway *gw, WrApiCall *call)
     return;
   }
   token_hash = wr_sha256_hex (token, strlen (token));
+  actor = g_strconcat ("agent:", agent_id, NULL);
+  if (!wr_api_tx_begin (gw, call))
+    return;
   if (!wr_store_agent_enroll (gw->store, token_hash, agent_id, serial,
           not_after, now, &error)) {
+    wr_api_tx_rollback (gw);
+    /* a refused attempt is audited too; the row's failure is a 503 */
+    if ((g_error_matches (error, WR_STORE_ERROR, WR_STORE_ERROR_NOT_FOUND)
+            || g_error_matches (error, WR_STORE_ERROR,
+                WR_STORE_ERROR_CONFLICT))
+        && !wr_api_audit (gw, call, "agent.enroll", WR_AUDIT_DENIED, actor,
+            agent_id, wr_audit_detail ("reason", error->message, NULL)))
+      return;
     if (g_error_matches (error, WR_STORE_ERROR, WR_STORE_ERROR_NOT_FOUND)) {
       record_failure (gw, key);
       g_message ("refused an enrollment of agent %s from %s: %s", agent_id,
@@ -99,6 +111,30 @@ wr_api_enroll (WrGateway *gw, WrApiCall *call)
       wr_api_store_error (call, error);
     }
     return;
+  }
+  {
+    g_autoptr (WrStoredAgent) agent = wr_store_agent_get (gw->store,
+        agent_id, NULL);
+    g_autoptr (GError) audit_error = NULL;
+    WrAuditEvent event = {
+      .type = "agent.enroll", .outcome = WR_AUDIT_OK, .actor = actor,
+      .agent = agent_id, .address = call->client_address,
+    };
+    g_autoptr (JsonObject) detail = wr_audit_detail ("serial", serial,
+        "group", agent ? agent->group_name : NULL, NULL);
+
+    json_object_set_int_member (detail, "not_after", not_after);
+    if (gw->audit && !wr_audit_append (gw->audit, &event, detail, NULL,
+            &audit_error)) {
+      wr_api_tx_rollback (gw);
+      g_warning ("enrollment of agent %s refused: the audit log cannot be "
+          "written: %s", agent_id, audit_error->message);
+      wr_api_call_error (call, 503, "unavailable",
+          "the audit log cannot be written; nothing was changed");
+      return;
+    }
+    if (!wr_api_tx_commit (gw, call))
+      return;
   }
   g_message ("enrolled agent %s from %s (certificate serial %s)", agent_id,
       call->client_address, serial);
@@ -120,10 +156,17 @@ wr_api_agent_delete (WrGateway *gw, WrApiCall *call)
 {
   g_autoptr (GError) error = NULL;
 
+  if (!wr_api_tx_begin (gw, call))
+    return;
   if (!wr_store_agent_delete (gw->store, call->arg, &error)) {
+    wr_api_tx_rollback (gw);
     wr_api_store_error (call, error);
     return;
   }
+  if (!wr_api_tx_audit (gw, call, "agent.revoke", call->arg,
+          wr_audit_detail ("action", "delete", NULL))
+      || !wr_api_tx_commit (gw, call))
+    return;
   g_message ("%s deleted the agent %s", call->user->name, call->arg);
   wr_api_call_respond (call, 204, NULL);
 }

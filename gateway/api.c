@@ -97,7 +97,18 @@ static const ApiRoute routes[] = {
   { "DELETE", "/grants/*", ACCESS_ADMIN, FALSE, NULL, wr_api_grants_delete,
     NULL },
   /* audit (api-audit.c) */
+  { "GET", "/audit", ACCESS_AUDIT, FALSE, NULL, wr_api_audit_list, NULL },
+  { "GET", "/audit/export", ACCESS_AUDIT, FALSE, NULL, wr_api_audit_export,
+    NULL },
   /* recordings (api-recordings.c) */
+  { "GET", "/recordings", ACCESS_AUDIT, FALSE, NULL, wr_api_recordings_list,
+    NULL },
+  { "GET", "/recordings/*", ACCESS_AUDIT, FALSE, NULL, wr_api_recordings_get,
+    NULL },
+  { "POST", "/recordings/*/hold", ACCESS_AUDIT, FALSE, NULL,
+    wr_api_recordings_hold, NULL },
+  { "DELETE", "/recordings/*", ACCESS_ADMIN, FALSE, NULL,
+    wr_api_recordings_delete, NULL },
 };
 
 static void
@@ -306,6 +317,18 @@ respond (SoupServerMessage *msg, WrApiCall *call)
     soup_server_message_set_status (msg, call->status, NULL);
   } else if (call->json) {
     wr_http_respond_json (msg, call->status, g_steal_pointer (&call->json));
+  } else if (call->download) {
+    g_autofree char *disposition = g_strdup_printf (
+        "attachment; filename=\"%s\"", call->download_name);
+    gsize len;
+    gconstpointer data = g_bytes_get_data (call->download, &len);
+
+    wr_http_set_security_headers (msg);
+    soup_message_headers_replace (h, "Cache-Control", "no-store");
+    soup_message_headers_replace (h, "Content-Disposition", disposition);
+    soup_server_message_set_response (msg, call->download_type,
+        SOUP_MEMORY_COPY, data, len);
+    soup_server_message_set_status (msg, call->status, NULL);
   } else {
     wr_http_set_security_headers (msg);
     soup_message_headers_replace (h, "Cache-Control", "no-store");

@@ -30,6 +30,7 @@ struct _WrAuthStore {
 
   WrStore *store;      /* not owned */
   WrKeyring *keyring;  /* not owned */
+  WrAudit *audit;      /* not owned, nullable */
   WrAuthPolicy policy;
   /* Verified for unknown users, so that they cost as much as known ones. */
   char *dummy_hash;
@@ -110,6 +111,63 @@ store_failed (GError **error, GError *cause, const char *what)
   return FALSE;
 }
 
+void
+wr_auth_store_set_audit (WrAuthStore *self, WrAudit *audit)
+{
+  g_return_if_fail (WR_IS_AUTH_STORE (self));
+  self->audit = audit;
+}
+
+static gboolean
+audit_unavailable (GError **error, GError *cause, const char *type)
+{
+  g_warning ("%s refused: the audit log cannot be written: %s", type,
+      cause ? cause->message : "?");
+  g_set_error (error, WR_AUTH_ERROR, WR_AUTH_ERROR_UNAVAILABLE,
+      "the audit log cannot be written; try again later");
+  return FALSE;
+}
+
+/* One audit row (login, logout, token.refresh_reuse); %FALSE with
+ * WR_AUTH_ERROR_UNAVAILABLE when it cannot be written. Inside a
+ * transaction the row joins it; the caller rolls back on failure. */
+static gboolean
+audit_auth (WrAuthStore *self, const char *type, WrAuditOutcome outcome,
+    const char *actor, const char *address, JsonObject *detail,
+    GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  WrAuditEvent event = {
+    .type = type, .outcome = outcome, .actor = actor,
+    .address = address && *address ? address : NULL,
+  };
+
+  if (!self->audit
+      || wr_audit_append (self->audit, &event, detail, NULL, &local))
+    return TRUE;
+  return audit_unavailable (error, local, type);
+}
+
+/* A login row: detail {method, reason?}. */
+static gboolean
+audit_login (WrAuthStore *self, WrAuditOutcome outcome, const char *actor,
+    const char *address, const char *method, const char *reason,
+    GError **error)
+{
+  g_autoptr (JsonObject) detail = json_object_new ();
+
+  json_object_set_string_member (detail, "method", method);
+  if (reason)
+    json_object_set_string_member (detail, "reason", reason);
+  return audit_auth (self, "login", outcome, actor, address, detail, error);
+}
+
+/* After the checks passed: the tokens and the login row in one
+ * transaction, so that no token exists unless the row does. */
+static WrLogin *
+issue_audited (WrAuthStore *self, const WrUser *user, const char *address,
+    const char *method, GError **error);
+
 static GStrv
 groups_of (const WrUser *user)
 {
@@ -182,6 +240,39 @@ issue (WrAuthStore *self, const WrUser *user, const char *family_in,
   login->principal = principal_for (self, user, WR_PERM_ALL, error);
   if (!login->principal)
     return NULL;
+  return g_steal_pointer (&login);
+}
+
+static WrLogin *
+issue_audited (WrAuthStore *self, const WrUser *user, const char *address,
+    const char *method, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (WrLogin) login = NULL;
+
+  if (!wr_store_begin (self->store, &local)) {
+    store_failed (error, local, "login");
+    return NULL;
+  }
+  if (!wr_store_user_reset_failures (self->store, user->id, &local)) {
+    wr_store_rollback (self->store);
+    store_failed (error, local, "login");
+    return NULL;
+  }
+  login = issue (self, user, NULL, NULL, error);
+  if (!login) {
+    wr_store_rollback (self->store);
+    return NULL;
+  }
+  if (!audit_login (self, WR_AUDIT_OK, user->name, address, method, NULL,
+          error)) {
+    wr_store_rollback (self->store);
+    return NULL;
+  }
+  if (!wr_store_commit (self->store, &local)) {
+    audit_unavailable (error, local, "login");
+    return NULL;
+  }
   return g_steal_pointer (&login);
 }
 
@@ -266,6 +357,8 @@ store_login (WrAuth *auth, const WrLoginRequest *req, GError **error)
   g_autoptr (WrUser) user = NULL;
   guint failures = 0;
   gboolean password_ok;
+  const char *method = "password";
+  const char *reason;
 
   if (!wr_store_address_failures (self->store, address, now,
           self->policy.address_window, &failures, &local)) {
@@ -273,6 +366,10 @@ store_login (WrAuth *auth, const WrLoginRequest *req, GError **error)
     return NULL;
   }
   if (failures >= self->policy.address_max) {
+    /* the name is not shown: it may be a mistyped password */
+    if (!audit_login (self, WR_AUDIT_DENIED, NULL, address, method,
+            "rate_limited", error))
+      return NULL;
     g_set_error (error, WR_AUTH_ERROR, WR_AUTH_ERROR_RATE_LIMITED,
         "too many failed sign-ins from this address; try again later");
     return NULL;
@@ -288,6 +385,9 @@ store_login (WrAuth *auth, const WrLoginRequest *req, GError **error)
   g_clear_error (&local);
 
   if (user && user->locked_until > now) {
+    if (!audit_login (self, WR_AUDIT_DENIED, user->name, address, method,
+            "locked", error))
+      return NULL;
     g_set_error (error, WR_AUTH_ERROR, WR_AUTH_ERROR_LOCKED,
         "this account is locked after too many failed sign-ins; try again "
         "in %" G_GINT64_FORMAT " minutes",
@@ -301,35 +401,48 @@ store_login (WrAuth *auth, const WrLoginRequest *req, GError **error)
     if (!record_failure (self, user && !user->disabled ? user : NULL,
             address, now, error))
       return NULL;
+    reason = !user ? "unknown_user" : !user->password_hash ? "no_password"
+        : !password_ok ? "wrong_password" : "disabled";
+    if (!audit_login (self, user && user->disabled && password_ok
+            ? WR_AUDIT_DENIED : WR_AUDIT_FAILED, user ? user->name : NULL,
+            address,
+            method, reason, error))
+      return NULL;
     g_set_error (error, WR_AUTH_ERROR, WR_AUTH_ERROR_INVALID_CREDENTIALS,
         "wrong username or password");
     return NULL;
   }
 
-  if (user->totp_enabled
-      && !check_second_factor (self, user, req, now, &local)) {
-    if (g_error_matches (local, WR_AUTH_ERROR, WR_AUTH_ERROR_TOTP_INVALID)
-        && !record_failure (self, user, address, now, error))
+  if (user->totp_enabled) {
+    method = req->recovery_code && *req->recovery_code ? "recovery" : "totp";
+    if (!check_second_factor (self, user, req, now, &local)) {
+      if (g_error_matches (local, WR_AUTH_ERROR, WR_AUTH_ERROR_TOTP_INVALID)
+          && !record_failure (self, user, address, now, error))
+        return NULL;
+      if (local->domain == WR_AUTH_ERROR
+          && (local->code == WR_AUTH_ERROR_TOTP_INVALID
+              || local->code == WR_AUTH_ERROR_TOTP_REQUIRED)
+          && !audit_login (self, WR_AUDIT_FAILED, user->name, address,
+              method, local->code == WR_AUTH_ERROR_TOTP_REQUIRED
+              ? "code_required" : "code_invalid", error))
+        return NULL;
+      g_propagate_error (error, g_steal_pointer (&local));
       return NULL;
-    g_propagate_error (error, g_steal_pointer (&local));
-    return NULL;
+    }
   }
 
-  if (!wr_store_user_reset_failures (self->store, user->id, &local)) {
-    store_failed (error, local, "login");
-    return NULL;
-  }
-  return issue (self, user, NULL, NULL, error);
+  return issue_audited (self, user, address, method, error);
 }
 
 static WrLogin *
 store_login_sso (WrAuth *auth, const char *issuer, const char *subject,
     const char *username, const char *display_name,
-    const char *const *groups, GError **error)
+    const char *const *groups, const char *client_address, GError **error)
 {
   WrAuthStore *self = WR_AUTH_STORE (auth);
   g_autoptr (GError) local = NULL;
   g_autoptr (WrUser) user = NULL;
+  g_autoptr (WrLogin) login = NULL;
 
   user = wr_store_user_upsert_oidc (self->store, issuer, subject, username,
       display_name, &local);
@@ -342,18 +455,35 @@ store_login_sso (WrAuth *auth, const char *issuer, const char *subject,
         "this account is disabled");
     return NULL;
   }
-  /* The groups of this sign-in decide the permissions until the next. */
+  /* The groups of this sign-in decide the permissions until the next;
+   * they, the tokens and the login row commit together. */
+  if (!wr_store_begin (self->store, &local)) {
+    store_failed (error, local, "SSO login");
+    return NULL;
+  }
   if (!wr_store_user_set_oidc_groups (self->store, user->id, groups, &local)) {
+    wr_store_rollback (self->store);
     store_failed (error, local, "SSO login");
     return NULL;
   }
   g_strfreev (user->oidc_groups);
   user->oidc_groups = g_strdupv ((char **) groups);
-  return issue (self, user, NULL, NULL, error);
+  login = issue (self, user, NULL, NULL, error);
+  if (!login || !audit_login (self, WR_AUDIT_OK, user->name, client_address,
+          "sso", NULL, error)) {
+    wr_store_rollback (self->store);
+    return NULL;
+  }
+  if (!wr_store_commit (self->store, &local)) {
+    audit_unavailable (error, local, "login");
+    return NULL;
+  }
+  return g_steal_pointer (&login);
 }
 
 static WrLogin *
-store_refresh (WrAuth *auth, const char *refresh_token, GError **error)
+store_refresh (WrAuth *auth, const char *refresh_token,
+    const char *client_address, GError **error)
 {
   WrAuthStore *self = WR_AUTH_STORE (auth);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
@@ -381,8 +511,17 @@ store_refresh (WrAuth *auth, const char *refresh_token, GError **error)
     return NULL;
   }
   if (r == WR_REFRESH_REUSED) {
+    g_autoptr (WrUser) owner = wr_store_user_get_by_id (self->store, user_id,
+        NULL);
+    g_autoptr (JsonObject) detail = json_object_new ();
+
     g_message ("a refresh token of user %" G_GINT64_FORMAT " was used twice; "
         "its sign-in is revoked", user_id);
+    /* The family is revoked already, whatever happens to this row. */
+    json_object_set_string_member (detail, "family", family);
+    if (!audit_auth (self, "token.refresh_reuse", WR_AUDIT_DENIED,
+            owner ? owner->name : NULL, client_address, detail, error))
+      return NULL;
   }
   if (r != WR_REFRESH_OK) {
     g_set_error (error, WR_AUTH_ERROR, WR_AUTH_ERROR_INVALID_CREDENTIALS,
@@ -430,14 +569,24 @@ store_authenticate_token (WrAuth *auth, const char *token, GError **error)
 
 static void
 store_logout (WrAuth *auth, const char *access_token,
-    const char *refresh_token)
+    const char *refresh_token, const char *client_address)
 {
   WrAuthStore *self = WR_AUTH_STORE (auth);
   g_autoptr (GError) local = NULL;
+  g_autofree char *who = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  gboolean revoked = FALSE;
 
   if (access_token && *access_token && strlen (access_token) <= 256) {
     g_autofree char *hash = wr_sha256_hex (access_token,
         strlen (access_token));
+    g_autoptr (WrTokenInfo) info = wr_store_access_token_lookup (self->store,
+        hash, now, NULL);
+
+    if (info) {
+      who = g_strdup (info->user_name);
+      revoked = TRUE;
+    }
     if (!wr_store_access_token_revoke (self->store, hash, &local))
       g_warning ("logout: the store failed: %s", local->message);
     g_clear_error (&local);
@@ -446,13 +595,27 @@ store_logout (WrAuth *auth, const char *access_token,
     g_autofree char *hash = wr_sha256_hex (refresh_token,
         strlen (refresh_token));
     g_autofree char *family = NULL;
-    gint64 now = g_get_real_time () / G_USEC_PER_SEC;
-    WrRefreshResult r = wr_store_refresh_use (self->store, hash, now, NULL,
-        &family, &local);
-    if (r != WR_REFRESH_INVALID && family
-        && !wr_store_refresh_revoke_family (self->store, family, &local))
-      g_warning ("logout: the store failed: %s", local->message);
+    gint64 user_id = 0;
+    WrRefreshResult r = wr_store_refresh_use (self->store, hash, now,
+        &user_id, &family, &local);
+
+    if (r != WR_REFRESH_INVALID && family) {
+      if (!wr_store_refresh_revoke_family (self->store, family, &local))
+        g_warning ("logout: the store failed: %s", local->message);
+      revoked = TRUE;
+      if (!who) {
+        g_autoptr (WrUser) user = wr_store_user_get_by_id (self->store,
+            user_id, NULL);
+        who = user ? g_strdup (user->name) : NULL;
+      }
+    }
   }
+  /* Signing out is never refused: revoking credentials must not depend
+   * on the audit log. A row that cannot be written is logged instead. */
+  if (revoked && !audit_auth (self, "logout", WR_AUDIT_OK, who,
+          client_address, NULL, &local))
+    g_warning ("logout of %s not audited: %s", who ? who : "?",
+        local->message);
 }
 
 WrAuthStore *
@@ -470,13 +633,18 @@ wr_auth_store_new (WrStore *store, WrKeyring *keyring,
 }
 
 gboolean
-wr_auth_bootstrap_admin (WrStore *store, const char *name, GError **error)
+wr_auth_bootstrap_admin (WrStore *store, WrAudit *audit, const char *name,
+    GError **error)
 {
   g_autoptr (GPtrArray) users = wr_store_user_list (store, error);
   g_autoptr (WrUser) user = NULL;
+  g_autoptr (JsonObject) user_detail = NULL;
+  g_autoptr (JsonObject) grant_detail = NULL;
   g_autofree char *generated = NULL;
   g_autofree char *hash = NULL;
   const char *password = g_getenv ("WEBREMOTE_ADMIN_PASSWORD");
+  WrAuditEvent event = { .outcome = WR_AUDIT_OK, .actor = "system" };
+  gint64 grant_id = 0;
 
   if (!users)
     return FALSE;
@@ -490,11 +658,38 @@ wr_auth_bootstrap_admin (WrStore *store, const char *name, GError **error)
   hash = wr_auth_hash_password (password, error);
   if (!hash)
     return FALSE;
-  user = wr_store_user_create (store, name, "Administrator", hash, error);
-  if (!user)
+  /* the account, its grant and their audit rows, all or nothing */
+  if (!wr_store_begin (store, error))
     return FALSE;
-  if (!wr_store_grant_create (store, WR_STORE_SUBJECT_USER, name, "admin",
-          NULL, NULL, error))
+  user = wr_store_user_create (store, name, "Administrator", hash, error);
+  if (!user || !wr_store_grant_create (store, WR_STORE_SUBJECT_USER, name,
+          "admin", NULL, &grant_id, error)) {
+    wr_store_rollback (store);
+    return FALSE;
+  }
+  user_detail = json_object_new ();
+  json_object_set_string_member (user_detail, "user", name);
+  json_object_set_string_member (user_detail, "display_name",
+      "Administrator");
+  grant_detail = json_object_new ();
+  json_object_set_int_member (grant_detail, "grant", grant_id);
+  json_object_set_string_member (grant_detail, "subject_kind",
+      WR_STORE_SUBJECT_USER);
+  json_object_set_string_member (grant_detail, "subject", name);
+  json_object_set_string_member (grant_detail, "role", "admin");
+  if (audit) {
+    event.type = "user.create";
+    if (!wr_audit_append (audit, &event, user_detail, NULL, error)) {
+      wr_store_rollback (store);
+      return FALSE;
+    }
+    event.type = "grant.create";
+    if (!wr_audit_append (audit, &event, grant_detail, NULL, error)) {
+      wr_store_rollback (store);
+      return FALSE;
+    }
+  }
+  if (!wr_store_commit (store, error))
     return FALSE;
   if (generated) {
     /* Shown once, on the terminal that started the gateway, never in the

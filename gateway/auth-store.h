@@ -3,6 +3,7 @@
 #pragma once
 
 #include "common/keyring.h"
+#include "gateway/audit.h"
 #include "gateway/auth.h"
 #include "gateway/store.h"
 
@@ -35,6 +36,18 @@ WrAuthStore *wr_auth_store_new (WrStore *store, WrKeyring *keyring,
     const WrAuthPolicy *policy);
 
 /**
+ * wr_auth_store_set_audit:
+ * @audit: (transfer none) (nullable): must outlive the authenticator
+ *
+ * From now on every sign-in attempt (ok, failed, denied), sign-out and
+ * refresh token reuse is written to @audit. A successful sign-in's tokens
+ * and its audit row commit together: when the row cannot be written no
+ * token is issued and the sign-in fails with WR_AUTH_ERROR_UNAVAILABLE;
+ * so does a failed attempt whose row cannot be written.
+ */
+void wr_auth_store_set_audit (WrAuthStore *self, WrAudit *audit);
+
+/**
  * wr_auth_hash_password:
  * Returns: (transfer full) (nullable): an Argon2id encoded hash.
  */
@@ -55,9 +68,10 @@ gboolean wr_auth_check_password_policy (const char *password,
  * wr_auth_bootstrap_admin:
  * On a store without users, creates the account @name with the admin role
  * on every group. Its password is WEBREMOTE_ADMIN_PASSWORD when set, else
- * a random one printed once on standard output.
+ * a random one printed once on standard output. The account, its grant
+ * and their audit rows (@audit nullable; actor "system") commit together.
  */
-gboolean wr_auth_bootstrap_admin (WrStore *store, const char *name,
-    GError **error);
+gboolean wr_auth_bootstrap_admin (WrStore *store, WrAudit *audit,
+    const char *name, GError **error);
 
 G_END_DECLS

@@ -76,18 +76,20 @@ wr_auth_login (WrAuth *self, const WrLoginRequest *request, GError **error)
 WrLogin *
 wr_auth_login_sso (WrAuth *self, const char *issuer, const char *subject,
     const char *username, const char *display_name,
-    const char *const *groups, GError **error)
+    const char *const *groups, const char *client_address, GError **error)
 {
   g_return_val_if_fail (WR_IS_AUTH (self), NULL);
   return WR_AUTH_GET_IFACE (self)->login_sso (self, issuer, subject, username,
-      display_name, groups, error);
+      display_name, groups, client_address, error);
 }
 
 WrLogin *
-wr_auth_refresh (WrAuth *self, const char *refresh_token, GError **error)
+wr_auth_refresh (WrAuth *self, const char *refresh_token,
+    const char *client_address, GError **error)
 {
   g_return_val_if_fail (WR_IS_AUTH (self), NULL);
-  return WR_AUTH_GET_IFACE (self)->refresh (self, refresh_token, error);
+  return WR_AUTH_GET_IFACE (self)->refresh (self, refresh_token,
+      client_address, error);
 }
 
 WrPrincipal *
@@ -101,9 +103,10 @@ wr_auth_authenticate_token (WrAuth *self, const char *token, GError **error)
 
 void
 wr_auth_logout (WrAuth *self, const char *access_token,
-    const char *refresh_token)
+    const char *refresh_token, const char *client_address)
 {
   g_return_if_fail (WR_IS_AUTH (self));
-  WR_AUTH_GET_IFACE (self)->logout (self, access_token, refresh_token);
+  WR_AUTH_GET_IFACE (self)->logout (self, access_token, refresh_token,
+      client_address);
 }
 

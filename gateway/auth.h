@@ -28,6 +28,8 @@ typedef enum {
   WR_AUTH_ERROR_TOTP_REQUIRED,       /* 401 totp_required */
   WR_AUTH_ERROR_TOTP_INVALID,        /* 401 totp_invalid */
   WR_AUTH_ERROR_LOCKED,              /* 423 locked */
+  WR_AUTH_ERROR_UNAVAILABLE,         /* 503 unavailable: the audit log
+                                      * cannot be written (fail closed) */
 } WrAuthError;
 
 /* An authenticated user, as of the token that identified them. */
@@ -81,13 +83,13 @@ struct _WrAuthInterface {
       GError **error);
   WrLogin *(*login_sso) (WrAuth *self, const char *issuer,
       const char *subject, const char *username, const char *display_name,
-      const char *const *groups, GError **error);
+      const char *const *groups, const char *client_address, GError **error);
   WrLogin *(*refresh) (WrAuth *self, const char *refresh_token,
-      GError **error);
+      const char *client_address, GError **error);
   WrPrincipal *(*authenticate_token) (WrAuth *self, const char *token,
       GError **error);
   void (*logout) (WrAuth *self, const char *access_token,
-      const char *refresh_token);
+      const char *refresh_token, const char *client_address);
 };
 
 /**
@@ -107,7 +109,7 @@ WrLogin *wr_auth_login (WrAuth *self, const WrLoginRequest *request,
  */
 WrLogin *wr_auth_login_sso (WrAuth *self, const char *issuer,
     const char *subject, const char *username, const char *display_name,
-    const char *const *groups, GError **error);
+    const char *const *groups, const char *client_address, GError **error);
 
 /**
  * wr_auth_refresh:
@@ -115,7 +117,7 @@ WrLogin *wr_auth_login_sso (WrAuth *self, const char *issuer,
  * token of its sign-in.
  */
 WrLogin *wr_auth_refresh (WrAuth *self, const char *refresh_token,
-    GError **error);
+    const char *client_address, GError **error);
 
 /**
  * wr_auth_authenticate_token:
@@ -126,9 +128,10 @@ WrLogin *wr_auth_refresh (WrAuth *self, const char *refresh_token,
 WrPrincipal *wr_auth_authenticate_token (WrAuth *self, const char *token,
     GError **error);
 
-/** wr_auth_logout: revokes an access token and a refresh token's family. */
+/** wr_auth_logout: revokes an access token and a refresh token's family.
+ * @client_address: (nullable): for the audit log. */
 void wr_auth_logout (WrAuth *self, const char *access_token,
-    const char *refresh_token);
+    const char *refresh_token, const char *client_address);
 
 
 G_END_DECLS

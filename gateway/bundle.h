@@ -55,4 +55,18 @@ const WrBundleMember *wr_bundle_get (WrBundle *bundle, const char *name);
 /* (transfer none) (element-type WrBundleMember): all members, in order. */
 GPtrArray *wr_bundle_get_members (WrBundle *bundle);
 
+/**
+ * wr_bundle_load_member:
+ * @path: the tar file or directory wr_bundle_read() read
+ * @max: refuse a member larger than this
+ *
+ * Reads one member's content, for members too large to be kept by
+ * wr_bundle_read() (data %NULL) that the caller still needs whole. Same
+ * refusals as wr_bundle_read().
+ *
+ * Returns: (transfer full) (nullable): the content.
+ */
+GBytes *wr_bundle_load_member (const char *path, const char *name,
+    gsize max, GError **error);
+
 G_END_DECLS

@@ -160,8 +160,16 @@ role_add (WrCtl *ctl, int argc, char **argv)
     return rc;
   if (!(store = wr_ctl_get_store (ctl)))
     return WR_CTL_EXIT_FAILED;
-  if (!(role = wr_store_role_create (store, argv[1], permissions, &error)))
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
+  if (!(role = wr_store_role_create (store, argv[1], permissions, &error))) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
+  }
+  if (!wr_ctl_audit (ctl, "role.create", NULL, wr_ctl_detail ("role",
+              argv[1], "permissions", permissions, NULL))
+      || !wr_ctl_commit (ctl))
+    return WR_CTL_EXIT_FAILED;
   shown = wr_permissions_to_string (role->permissions);
   printf ("created the role %s: %s\n", role->name, shown);
   return WR_CTL_EXIT_OK;
@@ -183,9 +191,17 @@ role_set (WrCtl *ctl, int argc, char **argv)
     return rc;
   if (!(store = wr_ctl_get_store (ctl)))
     return WR_CTL_EXIT_FAILED;
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
   if (!wr_store_role_update_permissions (store, argv[1], permissions,
-          &error))
+          &error)) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
+  }
+  if (!wr_ctl_audit (ctl, "role.update", NULL, wr_ctl_detail ("role",
+              argv[1], "permissions", permissions, NULL))
+      || !wr_ctl_commit (ctl))
+    return WR_CTL_EXIT_FAILED;
   printf ("changed the role %s: %s\n", argv[1], permissions);
   return WR_CTL_EXIT_OK;
 }
@@ -202,8 +218,16 @@ role_delete (WrCtl *ctl, int argc, char **argv)
     return WR_CTL_EXIT_USAGE;
   if (!(store = wr_ctl_get_store (ctl)))
     return WR_CTL_EXIT_FAILED;
-  if (!wr_store_role_delete (store, argv[1], &error))
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
+  if (!wr_store_role_delete (store, argv[1], &error)) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
+  }
+  if (!wr_ctl_audit (ctl, "role.delete", NULL, wr_ctl_detail ("role",
+              argv[1], NULL))
+      || !wr_ctl_commit (ctl))
+    return WR_CTL_EXIT_FAILED;
   printf ("deleted the role %s\n", argv[1]);
   return WR_CTL_EXIT_OK;
 }
@@ -224,6 +248,8 @@ build_group (JsonBuilder *b, gconstpointer item)
   json_builder_begin_object (b);
   add_str (b, "name", g->group->name);
   add_bool (b, "require_reason", g->group->require_reason);
+  add_str (b, "recording", g->group->recording);
+  add_int (b, "retention_days", g->group->retention_days);
   add_int (b, "agents", g->agents);
   json_builder_end_object (b);
 }
@@ -266,44 +292,118 @@ group_list (WrCtl *ctl, int argc, char **argv)
     print_json_list ("groups", items, build_group);
     return WR_CTL_EXIT_OK;
   }
-  rows = table_new ("NAME|REQUIRE REASON|AGENTS");
+  rows = table_new ("NAME|REQUIRE REASON|RECORDING|RETENTION|AGENTS");
   for (guint i = 0; i < items->len; i++) {
     const GroupRow *g = g_ptr_array_index (items, i);
-    char **row = g_new0 (char *, 4);
+    char **row = g_new0 (char *, 6);
 
     row[0] = g_strdup (g->group->name);
     row[1] = g_strdup (g->group->require_reason ? "yes" : "no");
-    row[2] = g_strdup_printf ("%u", g->agents);
+    row[2] = g_strdup (g->group->recording);
+    row[3] = g->group->retention_days ? g_strdup_printf ("%" G_GINT64_FORMAT
+        " days", g->group->retention_days) : g_strdup ("forever");
+    row[4] = g_strdup_printf ("%u", g->agents);
     g_ptr_array_add (rows, row);
   }
   wr_ctl_print_table (rows);
   return WR_CTL_EXIT_OK;
 }
 
+/* --recording MODE and --retention-days N, checked; @days stays -1 when
+ * not given. */
+static gboolean
+check_group_policy (WrCtl *ctl, const char *recording, const char *days_arg,
+    gint64 *days)
+{
+  if (recording && !wr_store_recording_mode_is_valid (recording)) {
+    wr_ctl_usage_error (ctl, "--recording must be off, best-effort or "
+        "strict");
+    return FALSE;
+  }
+  if (days_arg && !g_ascii_string_to_signed (days_arg, 10, 0,
+          WR_STORE_MAX_RETENTION_DAYS, days, NULL)) {
+    wr_ctl_usage_error (ctl, "--retention-days must be a number of days "
+        "from 0 (keep forever) to %d", WR_STORE_MAX_RETENTION_DAYS);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static JsonObject *
+group_detail (const char *name, gboolean has_reason, gboolean require_reason,
+    const char *recording, gint64 days)
+{
+  JsonObject *detail = wr_ctl_detail ("group", name, "recording", recording,
+      NULL);
+
+  if (has_reason)
+    json_object_set_boolean_member (detail, "require_reason",
+        require_reason);
+  if (days >= 0)
+    json_object_set_int_member (detail, "retention_days", days);
+  return detail;
+}
+
+/* Inside the command's transaction. */
+static gboolean
+set_group_policy (WrStore *store, const char *name, const char *recording,
+    gint64 days, GError **error)
+{
+  return (!recording || wr_store_group_set_recording (store, name, recording,
+          error))
+      && (days < 0 || wr_store_group_set_retention_days (store, name, days,
+          error));
+}
+
 static int
 group_add (WrCtl *ctl, int argc, char **argv)
 {
   gboolean require_reason = FALSE;
+  g_autofree char *recording = NULL;
+  g_autofree char *days_arg = NULL;
   const GOptionEntry entries[] = {
     { "require-reason", 0, 0, G_OPTION_ARG_NONE, &require_reason,
       "Sessions on this group's machines need a reason or ticket", NULL },
+    { "recording", 0, 0, G_OPTION_ARG_STRING, &recording,
+      "Record sessions: off (default), best-effort or strict", "MODE" },
+    { "retention-days", 0, 0, G_OPTION_ARG_STRING, &days_arg,
+      "Delete recordings after this many days (0, the default: keep)", "N" },
     { NULL }
   };
   g_autoptr (GError) error = NULL;
   g_autoptr (WrAgentGroup) group = NULL;
   WrStore *store;
+  gint64 days = -1;
 
   if (!wr_ctl_parse (ctl, entries, &argc, &argv, 1, 1))
     return WR_CTL_EXIT_USAGE;
-  if (!wr_ctl_check_name (ctl, "group name", argv[1], TRUE))
+  if (!wr_ctl_check_name (ctl, "group name", argv[1], TRUE)
+      || !check_group_policy (ctl, recording, days_arg, &days))
     return WR_CTL_EXIT_USAGE;
   if (!(store = wr_ctl_get_store (ctl)))
     return WR_CTL_EXIT_FAILED;
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
   if (!(group = wr_store_group_create (store, argv[1], require_reason,
-              &error)))
+              &error))
+      || !set_group_policy (store, argv[1], recording, days, &error)) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
-  printf ("created the agent group %s%s\n", group->name,
-      group->require_reason ? " (sessions need a reason)" : "");
+  }
+  if (!wr_ctl_audit (ctl, "group.create", NULL, group_detail (argv[1], TRUE,
+              require_reason, recording ? recording
+              : WR_STORE_RECORDING_OFF, MAX (days, 0)))
+      || !wr_ctl_commit (ctl))
+    return WR_CTL_EXIT_FAILED;
+  {
+    g_autofree char *kept = days > 0 ? g_strdup_printf ("%" G_GINT64_FORMAT
+        " days", days) : g_strdup ("forever");
+
+    printf ("created the agent group %s%s; recording %s, recordings kept "
+        "%s\n", group->name, group->require_reason
+        ? " (sessions need a reason)" : "",
+        recording ? recording : WR_STORE_RECORDING_OFF, kept);
+  }
   return WR_CTL_EXIT_OK;
 }
 
@@ -311,29 +411,58 @@ static int
 group_set (WrCtl *ctl, int argc, char **argv)
 {
   gboolean require = FALSE, no_require = FALSE;
+  g_autofree char *recording = NULL;
+  g_autofree char *days_arg = NULL;
   const GOptionEntry entries[] = {
     { "require-reason", 0, 0, G_OPTION_ARG_NONE, &require,
       "Sessions on this group's machines need a reason or ticket", NULL },
     { "no-require-reason", 0, 0, G_OPTION_ARG_NONE, &no_require,
       "Sessions need no reason", NULL },
+    { "recording", 0, 0, G_OPTION_ARG_STRING, &recording,
+      "Record sessions: off, best-effort or strict", "MODE" },
+    { "retention-days", 0, 0, G_OPTION_ARG_STRING, &days_arg,
+      "Delete recordings after this many days (0: keep)", "N" },
     { NULL }
   };
   g_autoptr (GError) error = NULL;
   WrStore *store;
+  gint64 days = -1;
 
   if (!wr_ctl_parse (ctl, entries, &argc, &argv, 1, 1))
     return WR_CTL_EXIT_USAGE;
-  if (require == no_require)
-    return wr_ctl_usage_error (ctl, "give one of --require-reason and "
+  if (require && no_require)
+    return wr_ctl_usage_error (ctl, "give only one of --require-reason and "
         "--no-require-reason");
-  if (!wr_ctl_check_name (ctl, "group name", argv[1], FALSE))
+  if (!require && !no_require && !recording && !days_arg)
+    return wr_ctl_usage_error (ctl, "give --require-reason, "
+        "--no-require-reason, --recording or --retention-days");
+  if (!wr_ctl_check_name (ctl, "group name", argv[1], FALSE)
+      || !check_group_policy (ctl, recording, days_arg, &days))
     return WR_CTL_EXIT_USAGE;
   if (!(store = wr_ctl_get_store (ctl)))
     return WR_CTL_EXIT_FAILED;
-  if (!wr_store_group_set_require_reason (store, argv[1], require, &error))
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
+  if (((require || no_require) && !wr_store_group_set_require_reason (store,
+              argv[1], require, &error))
+      || !set_group_policy (store, argv[1], recording, days, &error)) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
-  printf ("changed the agent group %s: sessions need %s\n", argv[1],
-      require ? "a reason" : "no reason");
+  }
+  if (!wr_ctl_audit (ctl, "group.update", NULL, group_detail (argv[1],
+              require || no_require, require, recording, days))
+      || !wr_ctl_commit (ctl))
+    return WR_CTL_EXIT_FAILED;
+  printf ("changed the agent group %s:", argv[1]);
+  if (require || no_require)
+    printf (" sessions need %s;", require ? "a reason" : "no reason");
+  if (recording)
+    printf (" recording %s;", recording);
+  if (days == 0)
+    printf (" recordings kept forever;");
+  else if (days > 0)
+    printf (" recordings kept %" G_GINT64_FORMAT " days;", days);
+  printf ("\n");
   return WR_CTL_EXIT_OK;
 }
 
@@ -349,8 +478,16 @@ group_delete (WrCtl *ctl, int argc, char **argv)
     return WR_CTL_EXIT_USAGE;
   if (!(store = wr_ctl_get_store (ctl)))
     return WR_CTL_EXIT_FAILED;
-  if (!wr_store_group_delete (store, argv[1], &error))
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
+  if (!wr_store_group_delete (store, argv[1], &error)) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
+  }
+  if (!wr_ctl_audit (ctl, "group.delete", NULL, wr_ctl_detail ("group",
+              argv[1], NULL))
+      || !wr_ctl_commit (ctl))
+    return WR_CTL_EXIT_FAILED;
   printf ("deleted the agent group %s and the grants on it\n", argv[1]);
   return WR_CTL_EXIT_OK;
 }
@@ -368,6 +505,8 @@ build_agent (JsonBuilder *b, gconstpointer item)
   add_str (b, "name", a->name);
   add_str (b, "group", a->group_name);
   add_bool (b, "require_reason", a->require_reason);
+  add_str (b, "recording", a->recording);
+  add_int (b, "retention_days", a->retention_days);
   add_int (b, "created_at", a->created_at);
   add_int (b, "last_seen", a->last_seen);
   json_builder_end_object (b);
@@ -424,8 +563,16 @@ agent_set_group (WrCtl *ctl, int argc, char **argv)
     return WR_CTL_EXIT_USAGE;
   if (!(store = wr_ctl_get_store (ctl)))
     return WR_CTL_EXIT_FAILED;
-  if (!wr_store_agent_set_group (store, argv[1], argv[2], &error))
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
+  if (!wr_store_agent_set_group (store, argv[1], argv[2], &error)) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
+  }
+  if (!wr_ctl_audit (ctl, "agent.group", argv[1], wr_ctl_detail ("group",
+              argv[2], NULL))
+      || !wr_ctl_commit (ctl))
+    return WR_CTL_EXIT_FAILED;
   printf ("moved the agent %s to the group %s\n", argv[1], argv[2]);
   return WR_CTL_EXIT_OK;
 }
@@ -555,8 +702,22 @@ grant_add (WrCtl *ctl, int argc, char **argv)
     return WR_CTL_EXIT_USAGE;
   if (!(store = wr_ctl_get_store (ctl)))
     return WR_CTL_EXIT_FAILED;
-  if (!wr_store_grant_create (store, kind, subject, role, group, &id, &error))
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
+  if (!wr_store_grant_create (store, kind, subject, role, group, &id,
+          &error)) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
+  }
+  {
+    JsonObject *detail = wr_ctl_detail ("subject_kind", kind, "subject",
+        subject, "role", role, "group", group, NULL);
+
+    json_object_set_int_member (detail, "grant", id);
+    if (!wr_ctl_audit (ctl, "grant.create", NULL, detail)
+        || !wr_ctl_commit (ctl))
+      return WR_CTL_EXIT_FAILED;
+  }
   if (group)
     printf ("created grant %" G_GINT64_FORMAT ": role %s for %s %s on the "
         "agent group %s\n", id, role, kind, subject, group);
@@ -570,6 +731,8 @@ static int
 grant_delete (WrCtl *ctl, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) grants = NULL;
+  g_autoptr (JsonObject) detail = NULL;
   WrStore *store;
   gint64 id = 0;
 
@@ -580,8 +743,28 @@ grant_delete (WrCtl *ctl, int argc, char **argv)
         "(see webremotectl grant list)");
   if (!(store = wr_ctl_get_store (ctl)))
     return WR_CTL_EXIT_FAILED;
-  if (!wr_store_grant_delete (store, id, &error))
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
+  grants = wr_store_grant_list (store, &error);
+  for (guint i = 0; grants && i < grants->len; i++) {
+    const WrStoredGrant *g = g_ptr_array_index (grants, i);
+
+    if (g->id == id) {
+      detail = wr_ctl_detail ("subject_kind", g->subject_kind, "subject",
+          g->subject, "role", g->role_name, "group", g->group_name, NULL);
+      break;
+    }
+  }
+  if (!grants || !wr_store_grant_delete (store, id, &error)) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
+  }
+  if (!detail)
+    detail = json_object_new ();
+  json_object_set_int_member (detail, "grant", id);
+  if (!wr_ctl_audit (ctl, "grant.delete", NULL, g_steal_pointer (&detail))
+      || !wr_ctl_commit (ctl))
+    return WR_CTL_EXIT_FAILED;
   printf ("deleted grant %" G_GINT64_FORMAT "\n", id);
   return WR_CTL_EXIT_OK;
 }
@@ -597,10 +780,15 @@ const WrCtlCommand wr_ctl_access_commands[] = {
   { "role", "delete", "NAME", "Delete a custom role no grant uses",
     role_delete, FALSE },
   { "group", "list", "[--json]", "List agent groups", group_list, FALSE },
-  { "group", "add", "NAME [--require-reason]", "Create an agent group",
-    group_add, TRUE },
-  { "group", "set", "NAME --require-reason|--no-require-reason",
-    "Change whether sessions on a group need a reason", group_set, FALSE },
+  { "group", "add", "NAME [--require-reason] [--recording MODE] "
+    "[--retention-days N]", "Create an agent group (recording: off, "
+    "best-effort or strict; retention 0 = keep)", group_add, TRUE },
+  { "group", "create", "NAME [--require-reason] [--recording MODE] "
+    "[--retention-days N]", "The same as group add", group_add, TRUE },
+  { "group", "set", "NAME [--require-reason|--no-require-reason] "
+    "[--recording MODE] [--retention-days N]",
+    "Change a group's policy: reason, recording, retention", group_set,
+    FALSE },
   { "group", "delete", "NAME",
     "Delete an empty agent group and the grants on it", group_delete,
     FALSE },

@@ -75,9 +75,23 @@ enroll_create (WrCtl *ctl, int argc, char **argv)
    * with "-") */
   token = wr_random_hex (32);
   hash = wr_sha256_hex (token, strlen (token));
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
   if (!wr_store_enroll_token_create (store, hash, group ? group : "default",
-          now + ttl, now, &error))
+          now + ttl, now, &error)) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
+  }
+  {
+    /* never the token; its expiry and group only */
+    JsonObject *detail = wr_ctl_detail ("group", group ? group : "default",
+        NULL);
+
+    json_object_set_int_member (detail, "expires_at", now + ttl);
+    if (!wr_ctl_audit (ctl, "enroll.token_create", NULL, detail)
+        || !wr_ctl_commit (ctl))
+      return WR_CTL_EXIT_FAILED;
+  }
   if (json) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
     g_autoptr (JsonNode) root = NULL;
@@ -115,8 +129,16 @@ agent_revoke (WrCtl *ctl, int argc, char **argv)
     return WR_CTL_EXIT_USAGE;
   if (!(store = wr_ctl_get_store (ctl)))
     return WR_CTL_EXIT_FAILED;
-  if (!wr_store_agent_revoke (store, argv[1], &error))
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
+  if (!wr_store_agent_revoke (store, argv[1], &error)) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
+  }
+  if (!wr_ctl_audit (ctl, "agent.revoke", argv[1], wr_ctl_detail ("action",
+              "revoke", NULL))
+      || !wr_ctl_commit (ctl))
+    return WR_CTL_EXIT_FAILED;
   printf ("revoked the agent %s: its certificate is refused and the "
       "gateway closes its connection within seconds\n", argv[1]);
   return WR_CTL_EXIT_OK;

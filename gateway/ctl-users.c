@@ -247,9 +247,17 @@ user_add (WrCtl *ctl, int argc, char **argv)
   hash = wr_auth_hash_password (password, &error);
   if (!hash)
     return wr_ctl_fail (ctl, error);
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
   user = wr_store_user_create (store, name, display_name, hash, &error);
-  if (!user)
+  if (!user) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
+  }
+  if (!wr_ctl_audit (ctl, "user.create", NULL, wr_ctl_detail ("user",
+              user->name, "display_name", user->display_name, NULL))
+      || !wr_ctl_commit (ctl))
+    return WR_CTL_EXIT_FAILED;
   printf ("created the user %s\n", user->name);
   /* A new account may do nothing until a grant gives it a role; and on a
    * new store the gateway no longer creates its admin account once any
@@ -284,9 +292,19 @@ user_passwd (WrCtl *ctl, int argc, char **argv)
   if (!password)
     return rc;
   hash = wr_auth_hash_password (password, &error);
-  if (!hash || !wr_store_user_set_password (wr_ctl_get_store (ctl), user->id,
-          hash, &error))
+  if (!hash)
     return wr_ctl_fail (ctl, error);
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
+  if (!wr_store_user_set_password (wr_ctl_get_store (ctl), user->id, hash,
+          &error)) {
+    wr_ctl_rollback (ctl);
+    return wr_ctl_fail (ctl, error);
+  }
+  if (!wr_ctl_audit (ctl, "user.password", NULL, wr_ctl_detail ("user",
+              user->name, NULL))
+      || !wr_ctl_commit (ctl))
+    return WR_CTL_EXIT_FAILED;
   printf ("changed the password of %s (their sign-ins were revoked)\n",
       user->name);
   return WR_CTL_EXIT_OK;
@@ -304,9 +322,21 @@ set_disabled (WrCtl *ctl, int argc, char **argv, gboolean disabled)
   user = lookup_user (ctl, argv[1], &rc);
   if (!user)
     return rc;
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
   if (!wr_store_user_set_disabled (wr_ctl_get_store (ctl), user->id, disabled,
-          &error))
+          &error)) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
+  }
+  {
+    JsonObject *detail = wr_ctl_detail ("user", user->name, NULL);
+
+    json_object_set_boolean_member (detail, "disabled", disabled);
+    if (!wr_ctl_audit (ctl, "user.update", NULL, detail)
+        || !wr_ctl_commit (ctl))
+      return WR_CTL_EXIT_FAILED;
+  }
   if (disabled)
     printf ("disabled the user %s (their sign-ins were revoked)\n",
         user->name);
@@ -339,8 +369,16 @@ user_delete (WrCtl *ctl, int argc, char **argv)
   user = lookup_user (ctl, argv[1], &rc);
   if (!user)
     return rc;
-  if (!wr_store_user_delete (wr_ctl_get_store (ctl), user->id, &error))
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
+  if (!wr_store_user_delete (wr_ctl_get_store (ctl), user->id, &error)) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
+  }
+  if (!wr_ctl_audit (ctl, "user.delete", NULL, wr_ctl_detail ("user",
+              user->name, NULL))
+      || !wr_ctl_commit (ctl))
+    return WR_CTL_EXIT_FAILED;
   printf ("deleted the user %s and their grants\n", user->name);
   return WR_CTL_EXIT_OK;
 }
@@ -357,9 +395,21 @@ user_unlock (WrCtl *ctl, int argc, char **argv)
   user = lookup_user (ctl, argv[1], &rc);
   if (!user)
     return rc;
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
   if (!wr_store_user_reset_failures (wr_ctl_get_store (ctl), user->id,
-          &error))
+          &error)) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
+  }
+  {
+    JsonObject *detail = wr_ctl_detail ("user", user->name, NULL);
+
+    json_object_set_boolean_member (detail, "unlocked", TRUE);
+    if (!wr_ctl_audit (ctl, "user.update", NULL, detail)
+        || !wr_ctl_commit (ctl))
+      return WR_CTL_EXIT_FAILED;
+  }
   printf ("unlocked the user %s (failed sign-ins reset)\n", user->name);
   return WR_CTL_EXIT_OK;
 }
@@ -381,9 +431,22 @@ user_reset_totp (WrCtl *ctl, int argc, char **argv)
   store = wr_ctl_get_store (ctl);
   /* The secret and the recovery codes go together: a lost phone must not
    * leave codes for the old secret usable. */
+  if (!wr_ctl_begin (ctl))
+    return WR_CTL_EXIT_FAILED;
   if (!wr_store_user_set_totp (store, user->id, NULL, FALSE, &error)
-      || !wr_store_recovery_codes_replace (store, user->id, no_codes, &error))
+      || !wr_store_recovery_codes_replace (store, user->id, no_codes,
+          &error)) {
+    wr_ctl_rollback (ctl);
     return wr_ctl_fail (ctl, error);
+  }
+  {
+    JsonObject *detail = wr_ctl_detail ("user", user->name, NULL);
+
+    json_object_set_boolean_member (detail, "enabled", FALSE);
+    if (!wr_ctl_audit (ctl, "user.totp", NULL, detail)
+        || !wr_ctl_commit (ctl))
+      return WR_CTL_EXIT_FAILED;
+  }
   printf ("removed two-factor authentication from %s (they sign in with the "
       "password alone until they set it up again)\n", user->name);
   return WR_CTL_EXIT_OK;

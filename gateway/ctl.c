@@ -54,6 +54,8 @@ static const WrCtlCommand *const command_tables[] = {
   wr_ctl_user_commands,
   wr_ctl_access_commands,
   wr_ctl_enroll_commands,
+  wr_ctl_audit_commands,
+  wr_ctl_recording_commands,
 };
 
 /* ------------------------------------------------------------------ */

@@ -5,6 +5,7 @@
 
 #include <json-glib/json-glib.h>
 
+#include "gateway/audit.h"
 #include "gateway/gateway-config.h"
 #include "gateway/store.h"
 
@@ -36,6 +37,8 @@ struct _WrCtlCommand {
 extern const WrCtlCommand wr_ctl_user_commands[];
 extern const WrCtlCommand wr_ctl_access_commands[];
 extern const WrCtlCommand wr_ctl_enroll_commands[];
+extern const WrCtlCommand wr_ctl_audit_commands[];
+extern const WrCtlCommand wr_ctl_recording_commands[];
 
 /**
  * wr_ctl_parse:
@@ -94,5 +97,32 @@ char *wr_ctl_format_time (gint64 unix_seconds, const char *none);
 
 /* Current time in unix seconds. */
 gint64 wr_ctl_now (void);
+
+/* Audit (ctl-tx.c; docs/compliance.md). Every change webremotectl makes
+ * commits together with its audit row (actor "ctl:UNIXUSER"), so that
+ * when the row cannot be written nothing changes:
+ *
+ *   if (!wr_ctl_begin (ctl)) return WR_CTL_EXIT_FAILED;
+ *   if (!wr_store_... (...)) { wr_ctl_rollback (ctl); return wr_ctl_fail (...); }
+ *   if (!wr_ctl_audit (ctl, "user.create", NULL, detail)
+ *       || !wr_ctl_commit (ctl)) return WR_CTL_EXIT_FAILED;
+ *
+ * Each prints why it failed; wr_ctl_audit() then has rolled back.
+ * @detail: (transfer full) (nullable): flat, never a secret. */
+gboolean wr_ctl_begin (WrCtl *ctl);
+gboolean wr_ctl_audit (WrCtl *ctl, const char *type, const char *agent,
+    JsonObject *detail);
+gboolean wr_ctl_commit (WrCtl *ctl);
+void wr_ctl_rollback (WrCtl *ctl);
+/* The audit log over the command's store (signing checkpoints with the
+ * state directory's grant key when readable); %NULL after printing why
+ * the store cannot be opened. */
+WrAudit *wr_ctl_get_audit (WrCtl *ctl);
+/* "ctl:UNIXUSER" */
+const char *wr_ctl_get_actor (WrCtl *ctl);
+/* A detail object of string members: key, value, ..., %NULL (%NULL values
+ * are left out). */
+JsonObject *wr_ctl_detail (const char *first_key, ...)
+    G_GNUC_NULL_TERMINATED;
 
 G_END_DECLS

@@ -173,18 +173,25 @@ wr_db_sqlite_open (const char *path, GError **error)
   }
 
   /* Password hashes live here: the file is created private. SQLite gives
-   * its -wal and -shm files the same mode. */
+   * its -wal and -shm files the same mode. Only a new file is opened here:
+   * close() drops every POSIX lock this process holds on the file, so
+   * opening and closing an existing database would strip the locks of
+   * this process's other connections to it, and another process could
+   * then delete the WAL under them. */
   if (strcmp (path, ":memory:") != 0) {
-    int fd = g_open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    int fd = g_open (path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
-    if (fd < 0) {
+    if (fd < 0 && errno == EEXIST) {
+      /* exists: sqlite3_open_v2() below */
+    } else if (fd < 0) {
       int saved = errno;
 
       g_set_error (error, WR_DB_ERROR, WR_DB_ERROR_OPEN,
           "cannot open database file %s: %s", path, g_strerror (saved));
       return NULL;
+    } else {
+      close (fd);
     }
-    close (fd);
   }
 
   rc = sqlite3_open_v2 (path, &conn, SQLITE_OPEN_READWRITE |

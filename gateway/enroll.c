@@ -113,6 +113,36 @@ wr_enroll_watch_revocations (WrGateway *gw, guint interval_seconds)
   g_timeout_add_seconds (interval_seconds, check_revocations, gw);
 }
 
+/* Inside the renewal's transaction: its audit row, then the commit; on
+ * failure nothing is renewed. */
+static gboolean
+audit_renewal (WrGateway *gw, SoupServerMessage *msg, const char *id,
+    const char *old_serial, const char *new_serial, gint64 not_after)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *actor = g_strconcat ("agent:", id, NULL);
+  g_autoptr (JsonObject) detail = json_object_new ();
+  WrAuditEvent event = {
+    .type = "agent.renew", .outcome = WR_AUDIT_OK, .actor = actor,
+    .agent = id, .address = soup_server_message_get_remote_host (msg),
+  };
+
+  json_object_set_string_member (detail, "serial", new_serial);
+  json_object_set_string_member (detail, "old_serial", old_serial);
+  json_object_set_int_member (detail, "not_after", not_after);
+  if (gw->audit && !wr_audit_append (gw->audit, &event, detail, NULL,
+          &error)) {
+    g_debug ("audit: %s", error->message);
+    wr_store_rollback (gw->store);
+    return FALSE;
+  }
+  if (!wr_store_commit (gw->store, &error)) {
+    g_debug ("audit: %s", error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
 /* POST /api/v1/agent/renew {"csr"} with the current client certificate:
  * a new certificate for the same agent, the old one stops being current.
  * The agent's WebSocket stays up (it was authenticated at upgrade). */
@@ -177,8 +207,22 @@ wr_enroll_renew_handler (SoupServer *server, SoupServerMessage *msg,
   }
   cert = wr_ca_sign_csr (gw->ca, csr, id,
       wr_gateway_config_agent_cert_lifetime (gw->config), &new_serial, &not_after, &error);
-  if (!cert || !wr_store_agent_renew_cert (gw->store, id, serial, new_serial,
-          not_after, &error)) {
+  if (cert && !wr_store_begin (gw->store, &error))
+    g_clear_pointer (&cert, g_free);
+  else if (cert && !wr_store_agent_renew_cert (gw->store, id, serial,
+          new_serial, not_after, &error)) {
+    wr_store_rollback (gw->store);
+    g_clear_pointer (&cert, g_free);
+  }
+  if (cert && !audit_renewal (gw, msg, id, serial, new_serial, not_after)) {
+    g_warning ("refused to renew the certificate of agent %s: the audit log "
+        "cannot be written", id);
+    wr_http_respond_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+        "unavailable", "the audit log cannot be written; nothing was "
+        "changed");
+    return;
+  }
+  if (!cert) {
     g_warning ("cannot renew the certificate of agent %s: %s", id,
         error->message);
     wr_http_respond_error (msg, g_error_matches (error, WR_STORE_ERROR,

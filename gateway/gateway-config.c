@@ -44,6 +44,7 @@ static const WrConfigKey schema[] = {
   { "recording", "segment-seconds", WR_KEY_INT, 1, 86400 },
   { "recording", "start-timeout", WR_KEY_INT, 1, 300 },
   { "recording", "retention-interval", WR_KEY_INT, 1, 7 * 86400 },
+  { "recording", "ice-addresses", WR_KEY_STRING, 0, 1024 },
   { NULL }
 };
 
@@ -117,6 +118,8 @@ wr_gateway_config_load (const char *path, gboolean must_exist,
       "start-timeout", 10);
   c->retention_interval = wr_config_get_int (kf, "recording",
       "retention-interval", 3600);
+  c->recording_ice_addresses = wr_config_get_string (kf, "recording",
+      "ice-addresses", NULL);
   return c;
 }
 
@@ -145,6 +148,7 @@ wr_gateway_config_free (WrGatewayConfig *c)
   g_free (c->oidc_ca_file);
   g_free (c->recording_dir);
   g_free (c->recorder_binary);
+  g_free (c->recording_ice_addresses);
   g_free (c);
 }
 

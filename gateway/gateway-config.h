@@ -47,6 +47,9 @@ typedef struct {
   gint64 segment_seconds; /* [recording] segment-seconds */
   gint64 recording_start_timeout; /* [recording] start-timeout, seconds */
   gint64 retention_interval; /* [recording] retention-interval, seconds */
+  char *recording_ice_addresses; /* [recording] ice-addresses: the local
+                                  * recorder's ICE addresses (nullable:
+                                  * its default) */
 } WrGatewayConfig;
 
 /**

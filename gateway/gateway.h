@@ -9,6 +9,7 @@
 #include "gateway/auth.h"
 #include "gateway/gateway-config.h"
 #include "gateway/grant-signer.h"
+#include "gateway/recorder-hub.h"
 #include "common/keyring.h"
 #include "gateway/signaling.h"
 #include "gateway/sso.h"
@@ -28,6 +29,8 @@ typedef struct {
   SoupServer *server;
   WrCa *ca;              /* signs and checks agent client certificates */
   WrAudit *audit;        /* the tamper-evident audit log (audit.h) */
+  WrRecorderHub *recorders; /* connected recorders (recorder-hub.h) */
+  char *recording_dir;   /* [recording] dir, resolved */
   char *fingerprint; /* of the TLS certificate, for the log */
 } WrGateway;
 

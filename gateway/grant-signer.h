@@ -65,4 +65,34 @@ char *wr_grant_signer_issue (WrGrantSigner *self, const char *sid,
 char *wr_grant_signer_sign_command (WrGrantSigner *self,
     const WrCommandEnvelope *env, GError **error);
 
+/**
+ * wr_grant_signer_sign:
+ * @domain: a domain-separation prefix ending in "\n", e.g.
+ *   "webremote.audit.checkpoint.v1\n"; never the grant or command prefix
+ * @data: (array length=len): the bytes to sign
+ *
+ * Signs @domain followed by @data with the gateway's Ed25519 key (audit
+ * checkpoints, recording manifests). Callable from any thread.
+ *
+ * Returns: (transfer full) (nullable): the 64-byte signature as standard
+ * base64 with padding.
+ */
+char *wr_grant_signer_sign (WrGrantSigner *self, const char *domain,
+    const void *data, gsize len, GError **error);
+
+/**
+ * wr_grant_signer_verify:
+ * @public_key: `ed25519:BASE64`
+ * @signature: standard base64 as wr_grant_signer_sign() makes
+ *
+ * Checks a signature made by wr_grant_signer_sign() without any private
+ * key (offline verifiers).
+ *
+ * Returns: %TRUE when @signature is @public_key's over @domain + @data;
+ * %FALSE with a WR_GRANT_ERROR (KEY for a bad key string, BAD_SIGNATURE
+ * otherwise).
+ */
+gboolean wr_grant_signer_verify (const char *public_key, const char *domain,
+    const void *data, gsize len, const char *signature, GError **error);
+
 G_END_DECLS

@@ -4,6 +4,7 @@
 #include <locale.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <glib-unix.h>
 #include <glib/gstdio.h>
@@ -15,6 +16,8 @@
 #include "gateway/gateway.h"
 #include "gateway/server.h"
 #include "gateway/tls-identity.h"
+#include "gateway/recorder-spawn.h"
+#include "gateway/retention.h"
 
 /* Exit codes: 0 ok, 1 runtime failure, 2 bad configuration or usage. */
 #define EXIT_CONFIG 2
@@ -149,6 +152,71 @@ purge_expired (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* Audit checkpoints: every 5 s a worker thread signs the chain's head
+ * when rows are older than [audit] checkpoint-seconds (a short store write,
+ * kept off the main loop because another gateway may hold the lock). */
+static gint audit_tick_running;
+
+static void
+audit_checkpoint_thread (GTask *task, gpointer source, gpointer data,
+    GCancellable *cancellable)
+{
+  WrGateway *gw = data;
+  g_autoptr (GError) error = NULL;
+
+  if (!wr_audit_checkpoint_if_due (gw->audit, FALSE, &error))
+    g_warning ("audit checkpoint: %s", error->message);
+  g_atomic_int_set (&audit_tick_running, 0);
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+audit_checkpoint_tick (gpointer data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  if (!g_atomic_int_compare_and_exchange (&audit_tick_running, 0, 1))
+    return G_SOURCE_CONTINUE;
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_task_data (task, data, NULL);
+  g_task_run_in_thread (task, audit_checkpoint_thread);
+  return G_SOURCE_CONTINUE;
+}
+
+/* Recording retention (retention.h): a worker thread every [recording]
+ * retention-interval seconds. */
+static gint retention_running;
+
+static void
+retention_thread (GTask *task, gpointer source, gpointer data,
+    GCancellable *cancellable)
+{
+  WrGateway *gw = data;
+  g_autoptr (GError) error = NULL;
+  gint n = wr_retention_run (gw->store, gw->audit, gw->recording_dir,
+      g_get_real_time () / 1000, &error);
+
+  if (n < 0)
+    g_warning ("retention: %s", error->message);
+  else if (n > 0)
+    g_message ("retention: deleted %d recording(s)", n);
+  g_atomic_int_set (&retention_running, 0);
+  g_task_return_boolean (task, TRUE);
+}
+
+static gboolean
+retention_tick (gpointer data)
+{
+  g_autoptr (GTask) task = NULL;
+
+  if (!g_atomic_int_compare_and_exchange (&retention_running, 0, 1))
+    return G_SOURCE_CONTINUE;
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_task_data (task, data, NULL);
+  g_task_run_in_thread (task, retention_thread);
+  return G_SOURCE_CONTINUE;
+}
+
 static gboolean
 on_signal (gpointer loop)
 {
@@ -169,6 +237,7 @@ main (int argc, char **argv)
   g_autoptr (WrGrantSigner) signer = NULL;
   gboolean grant_key_created = FALSE;
   WrGateway gw = { 0 };
+  WrRecorderSpawn *local_recorder = NULL;
   gboolean created = FALSE;
   guint16 port = 0;
 
@@ -254,6 +323,9 @@ main (int argc, char **argv)
   g_message ("store: %s, schema version %d",
       wr_store_get_backend_name (gw.store),
       wr_store_get_schema_version (gw.store));
+  gw.audit = wr_audit_new (gw.store, signer,
+      (guint) config->audit_checkpoint_rows,
+      (guint) config->audit_checkpoint_seconds);
   gw.keyring = open_keyring (config, &error);
   if (!gw.keyring) {
     fprintf (stderr, "webremote-gateway: %s\n", error->message);
@@ -272,7 +344,8 @@ main (int argc, char **argv)
       g_message ("created the agent CA in %s (key sealed under key %s)",
           ca_dir, wr_keyring_current_id (gw.keyring));
   }
-  if (!wr_auth_bootstrap_admin (gw.store, config->admin_user, &error)) {
+  if (!wr_auth_bootstrap_admin (gw.store, gw.audit, config->admin_user,
+          &error)) {
     fprintf (stderr, "webremote-gateway: cannot create the first account: "
         "%s\n", error->message);
     return EXIT_FAILURE;
@@ -294,12 +367,28 @@ main (int argc, char **argv)
     policy.address_max = (guint) config->address_max;
     policy.address_window = config->address_window;
     gw.auth = WR_AUTH (wr_auth_store_new (gw.store, gw.keyring, &policy));
+    wr_auth_store_set_audit (WR_AUTH_STORE (gw.auth), gw.audit);
   }
   g_timeout_add_seconds (600, purge_expired, &gw);
+  g_timeout_add_seconds (5, audit_checkpoint_tick, &gw);
   gw.registry = wr_agent_registry_new ();
   gw.signaling = wr_signaling_new (gw.registry, gw.auth, gw.store);
   gw.grant_signer = signer;
   wr_signaling_set_grant_signer (gw.signaling, gw.grant_signer);
+  wr_signaling_set_audit (gw.signaling, gw.audit);
+  /* Recording (docs/compliance.md): recorders connect on /ws/recorder and
+   * write under [recording] dir. */
+  gw.recorders = wr_recorder_hub_new ();
+  gw.recording_dir = config->recording_dir && *config->recording_dir
+      ? g_strdup (config->recording_dir)
+      : g_build_filename (config->state_dir, "recordings", NULL);
+  if (g_mkdir_with_parents (gw.recording_dir, 0700) < 0)
+    g_warning ("cannot create the recording directory %s: %s",
+        gw.recording_dir, g_strerror (errno));
+  wr_signaling_set_recording (gw.signaling, gw.recorders, gw.recording_dir,
+      config->segment_seconds, config->recording_start_timeout);
+  g_timeout_add_seconds ((guint) config->retention_interval, retention_tick,
+      &gw);
   gw.server = wr_server_new (&gw, cert);
   wr_enroll_watch_revocations (&gw, 5);
 
@@ -308,6 +397,20 @@ main (int argc, char **argv)
     fprintf (stderr, "webremote-gateway: cannot listen on %s:%" G_GINT64_FORMAT
         ": %s\n", config->listen, config->port, error->message);
     return EXIT_FAILURE;
+  }
+  if (config->local_recorder) {
+    g_autofree char *binary = wr_recorder_spawn_find_binary (
+        config->recorder_binary);
+    const char *host = g_str_equal (config->listen, "0.0.0.0")
+        ? "127.0.0.1" : g_str_equal (config->listen, "::") ? "::1"
+        : config->listen;
+    g_autofree char *url = strchr (host, ':')
+        ? g_strdup_printf ("https://[%s]:%u", host, port)
+        : g_strdup_printf ("https://%s:%u", host, port);
+
+    local_recorder = wr_recorder_spawn_start (binary, url, gw.fingerprint,
+        gw.recording_dir, config->recording_ice_addresses,
+        config->segment_seconds, gw.recorders);
   }
   printf ("webremote-gateway: listening on https://%s:%u\n",
       config->listen, port);
@@ -319,13 +422,27 @@ main (int argc, char **argv)
   g_main_loop_run (loop);
 
   soup_server_disconnect (gw.server);
+  g_clear_pointer (&local_recorder, wr_recorder_spawn_free);
   g_clear_pointer (&gw.signaling, wr_signaling_free);
+  g_clear_pointer (&gw.recorders, wr_recorder_hub_free);
+  g_free (gw.recording_dir);
   g_clear_object (&gw.server);
   g_clear_pointer (&gw.registry, wr_agent_registry_free);
   g_clear_object (&gw.auth);
   g_clear_pointer (&gw.sso, wr_sso_free);
   g_clear_pointer (&gw.ca, wr_ca_free);
   g_clear_pointer (&gw.keyring, wr_keyring_free);
+  {
+    g_autoptr (GError) cp_error = NULL;
+
+    while (g_atomic_int_get (&audit_tick_running))
+      g_usleep (10000);
+    /* Sign what this gateway wrote, so a clean stop leaves nothing
+     * unanchored. */
+    if (!wr_audit_checkpoint_if_due (gw.audit, TRUE, &cp_error))
+      g_warning ("audit checkpoint: %s", cp_error->message);
+  }
+  g_clear_pointer (&gw.audit, wr_audit_free);
   g_clear_pointer (&gw.store, wr_store_close);
   g_free (gw.fingerprint);
   return 0;

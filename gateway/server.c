@@ -6,15 +6,19 @@
 #include <string.h>
 #include <netinet/in.h>
 
+#include "common/crypto.h"
 #include "common/protocol.h"
 #include "gateway/api.h"
+#include "gateway/api-recordings.h"
 #include "gateway/connection.h"
 #include "gateway/enroll.h"
 #include "gateway/http-response.h"
 #include "gateway/static-files.h"
+#include "gateway/store-recording.h"
 
 #define PRINCIPAL_KEY "wr-principal"
 #define AGENT_ID_KEY "wr-agent-id"
+#define RECORDER_KEY "wr-recorder"
 #define BEARER_PROTOCOL_PREFIX "bearer."
 
 static const char *const client_protocols[] = { "webremote.v1", NULL };
@@ -121,6 +125,38 @@ early_handler (SoupServer *server, SoupServerMessage *msg, const char *path,
       return;
     }
     g_object_set_data_full (G_OBJECT (msg), AGENT_ID_KEY, agent_id, g_free);
+  } else if (g_str_equal (path, "/ws/recorder")) {
+    /* A recorder shows its bearer token (webremotectl recorder add, or
+     * the local recorder's per-start token); never a WebSocket without. */
+    const char *token = wr_http_get_bearer (msg);
+    g_autoptr (WrStoredRecorder) rec = NULL;
+    g_autoptr (GError) error = NULL;
+    char *name = NULL;
+
+    if (token && gw->recorders
+        && wr_recorder_hub_is_local_token (gw->recorders, token)) {
+      name = g_strdup (WR_RECORDER_LOCAL_NAME);
+    } else if (token && gw->recorders) {
+      g_autofree char *hash = wr_sha256_hex (token, strlen (token));
+      rec = wr_store_recorder_authenticate (gw->store, hash, &error);
+      if (!rec && !g_error_matches (error, WR_STORE_ERROR,
+              WR_STORE_ERROR_NOT_FOUND)) {
+        refuse (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, "unavailable",
+            "the service is temporarily unavailable");
+        return;
+      }
+      if (rec)
+        name = g_strdup (rec->name);
+    }
+    if (!name) {
+      g_message ("refused a recorder from %s: %s",
+          soup_server_message_get_remote_host (msg),
+          token ? "unknown or revoked token" : "no token");
+      refuse (msg, SOUP_STATUS_UNAUTHORIZED, "unauthorized",
+          "a recorder needs its token");
+      return;
+    }
+    g_object_set_data_full (G_OBJECT (msg), RECORDER_KEY, name, g_free);
   }
 }
 
@@ -160,6 +196,24 @@ on_agent_ws (SoupServer *server, SoupServerMessage *msg, const char *path,
   conn = wr_connection_new (ws, WR_CHANNEL_AGENT_TO_GATEWAY,
       soup_server_message_get_remote_host (msg));
   wr_signaling_add_agent (gw->signaling, conn, bound);
+}
+
+static void
+on_recorder_ws (SoupServer *server, SoupServerMessage *msg, const char *path,
+    SoupWebsocketConnection *ws, gpointer user_data)
+{
+  WrGateway *gw = user_data;
+  const char *name = g_object_get_data (G_OBJECT (msg), RECORDER_KEY);
+  g_autoptr (WrConnection) conn = NULL;
+
+  if (!name || !gw->recorders) {
+    soup_websocket_connection_close (ws, SOUP_WEBSOCKET_CLOSE_POLICY_VIOLATION,
+        "unauthorized");
+    return;
+  }
+  conn = wr_connection_new (ws, WR_CHANNEL_RECORDER_TO_GATEWAY,
+      soup_server_message_get_remote_host (msg));
+  wr_signaling_add_recorder (gw->signaling, conn, name);
 }
 
 /* A non-upgrade request to a WebSocket path, or a failed handshake. */
@@ -205,7 +259,7 @@ wr_server_new (WrGateway *gw, GTlsCertificate *cert)
 {
   static const char *const paths[] = {
     NULL, "/api/v1", "/api/v1/agent/renew", "/healthz", "/ws", "/ws/client",
-    "/ws/agent"
+    "/ws/agent", "/ws/recorder", "/api/v1/media"
   };
   /* Client certificates are asked for, never required: browsers have
    * none. Whoever shows one is checked against
@@ -230,6 +284,11 @@ wr_server_new (WrGateway *gw, GTlsCertificate *cert)
       (char **) client_protocols, on_client_ws, gw, NULL);
   soup_server_add_websocket_handler (server, "/ws/agent", NULL, NULL,
       on_agent_ws, gw, NULL);
+  soup_server_add_websocket_handler (server, "/ws/recorder", NULL, NULL,
+      on_recorder_ws, gw, NULL);
+  /* Signed media links: streamed with HTTP Range (api-recordings.c). */
+  soup_server_add_handler (server, "/api/v1/media", wr_api_media_handle, gw,
+      NULL);
   soup_server_add_handler (server, NULL, wr_static_files_handle,
       gw->config->web_root, NULL);
   return server;

@@ -33,6 +33,13 @@ wr_session_free (WrSession *s)
   g_free (s->display);
   g_free (s->reason);
   g_strfreev (s->scopes);
+  g_free (s->recording_id);
+  g_free (s->group);
+  g_free (s->recorded_sid);
+  g_free (s->held_granted);
+  g_free (s->held_start);
+  g_free (s->held_ref);
+  g_clear_handle_id (&s->hold_timer, g_source_remove);
   g_clear_object (&s->client);
   g_clear_object (&s->agent);
   g_free (s);

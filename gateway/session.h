@@ -21,6 +21,21 @@ typedef struct {
   gint64 created;       /* unix seconds */
   gint64 grant_expires; /* exp of the last grant sent to the agent */
   guint64 input_refused; /* input messages the agent refused (session.refused) */
+
+  /* Recording (docs/compliance.md). A viewer session carries its policy
+   * and its current recording; a recorder's own receive-only session
+   * (sid = the recording id, client = the recorder's connection) is marked
+   * is_recorder and names the session it records. */
+  int recording_mode;     /* WrRecordingMode */
+  char *recording_id;     /* (nullable): the current recording */
+  char *group;            /* the agent's group at request time */
+  gboolean is_recorder;
+  char *recorded_sid;     /* (nullable): for a recorder session */
+  gboolean started;       /* the viewer's first sdp.answer was seen */
+  char *held_granted;     /* (nullable): strict mode: session.granted and */
+  char *held_start;       /* session.start held until record.started */
+  char *held_ref;         /* (nullable): the id of the held request */
+  guint hold_timer;       /* the start timeout of a held session */
 } WrSession;
 
 /**

@@ -9,7 +9,9 @@
 #include "common/crypto.h"
 #include "common/protocol.h"
 #include "gateway/rbac.h"
+#include "gateway/recording.h"
 #include "gateway/session.h"
+#include "gateway/store-recording.h"
 
 struct _WrSignaling {
   WrAgentRegistry *registry;
@@ -22,7 +24,22 @@ struct _WrSignaling {
   GHashTable *agents;     /* WrConnection -> bound agent id */
   GHashTable *commands;   /* cid -> PendingCommand, until command.exit */
   GHashTable *command_seq; /* sid -> gint64 *, the last envelope seq */
+
+  /* recording (docs/compliance.md) */
+  WrAudit *audit;              /* (nullable) not owned */
+  WrRecorderHub *recorders;    /* (nullable) not owned */
+  GHashTable *recorder_conns;  /* WrConnection -> NULL (set, holds a ref) */
+  GHashTable *recordings;      /* id -> WrRecording */
+  char *recording_dir;
+  gint64 segment_seconds;
+  gint64 start_timeout;
+  guint stop_timeout;          /* seconds to wait for record.stopped */
 };
+
+static void end_session (WrSignaling *self, WrSession *s, const char *reason,
+    GHashTableIter *iter);
+static gboolean start_recording (WrSignaling *self, WrSession *s,
+    gboolean resumed);
 
 /* Commands in flight per session: more are refused until one exits. */
 #define WR_SIGNALING_MAX_COMMANDS_PER_SESSION 4
@@ -31,6 +48,7 @@ struct _WrSignaling {
 typedef struct {
   char *sid;
   char *ref;    /* the id of the client's command.run, or NULL */
+  char *name;   /* the command, for the audit log */
 } PendingCommand;
 
 static void
@@ -40,6 +58,7 @@ pending_command_free (gpointer data)
 
   g_free (p->sid);
   g_free (p->ref);
+  g_free (p->name);
   g_free (p);
 }
 
@@ -141,6 +160,52 @@ relay (WrConnection *to, JsonObject *msg)
   g_object_unref (b);
 }
 
+/* Appends one audit row (audit.h); %FALSE when it could not be written,
+ * and the caller then does not do what it describes (fail closed). Without
+ * an audit log (unit tests) nothing is written. Takes @detail. */
+static gboolean
+audit_event (WrSignaling *self, const char *type, WrAuditOutcome outcome,
+    const char *actor, const char *agent, const char *session,
+    const char *address, JsonObject *detail)
+{
+  g_autoptr (JsonObject) d = detail;
+  g_autoptr (GError) error = NULL;
+  WrAuditEvent ev = {
+    .type = type, .outcome = outcome, .actor = actor, .agent = agent,
+    .session = session, .address = address,
+  };
+
+  if (!self->audit)
+    return TRUE;
+  if (!wr_audit_append (self->audit, &ev, d, NULL, &error)) {
+    g_warning ("audit: cannot write %s: %s", type, error->message);
+    return FALSE;
+  }
+  return TRUE;
+}
+
+static const char *
+session_address (WrSession *s)
+{
+  return s->client ? wr_connection_get_peer_address (s->client) : NULL;
+}
+
+static void
+send_session_recording (WrSession *s, const char *state, const char *reason)
+{
+  JsonBuilder *b;
+
+  if (!s->client)
+    return;
+  b = wr_message_new ("session.recording");
+  add_string (b, "sid", s->sid);
+  add_string (b, "state", state);
+  if (reason)
+    add_string (b, "reason", reason);
+  send_built (s->client, b);
+  g_object_unref (b);
+}
+
 /* Signs a fresh grant for @s and remembers its expiry. Never logs the
  * token. */
 static char *
@@ -191,6 +256,272 @@ lookup_session (WrSignaling *self, WrConnection *conn, JsonObject *msg)
   return s;
 }
 
+/* ---- recording (docs/compliance.md, "Recordings") ---- */
+
+static void
+send_record_stop (WrRecording *rec, const char *reason)
+{
+  JsonBuilder *b = wr_message_new ("record.stop");
+
+  add_string (b, "sid", rec->id);
+  if (reason)
+    add_string (b, "reason", reason);
+  send_built (rec->recorder, b);
+  g_object_unref (b);
+}
+
+/* The recording is over: its recorder's session with the agent ends, the
+ * manifest is signed in a worker thread, and @rec is freed. Never called
+ * while self->sessions is being iterated. */
+static void
+finish_recording (WrSignaling *self, WrRecording *rec, const char *status,
+    gboolean scan_partial)
+{
+  WrSession *rs = g_hash_table_lookup (self->sessions, rec->id);
+  WrSession *s = g_hash_table_lookup (self->sessions, rec->session);
+  WrRecorderEntry *e = self->recorders
+      ? wr_recorder_hub_lookup (self->recorders, rec->recorder) : NULL;
+
+  rec->state = WR_RECORDING_DONE;
+  g_clear_handle_id (&rec->timer_id, g_source_remove);
+  if (rs && rs->is_recorder) {
+    send_session_end (rs->agent, rs->sid, "recording finished");
+    g_hash_table_remove (self->sessions, rs->sid);
+  }
+  if (e && e->active > 0)
+    e->active--;
+  if (s && g_strcmp0 (s->recording_id, rec->id) == 0)
+    g_clear_pointer (&s->recording_id, g_free);
+  if (self->store)
+    wr_recording_finish_async (self->store, self->signer, self->audit,
+        self->recording_dir, rec->id, status, scan_partial);
+  g_hash_table_remove (self->recordings, rec->id);
+}
+
+typedef struct {
+  WrSignaling *self;
+  char *id;
+} RecordingTimer;
+
+static void
+recording_timer_free (gpointer data)
+{
+  RecordingTimer *t = data;
+
+  g_free (t->id);
+  g_free (t);
+}
+
+static gboolean
+stop_timed_out (gpointer data)
+{
+  RecordingTimer *t = data;
+  WrRecording *rec = g_hash_table_lookup (t->self->recordings, t->id);
+
+  if (rec) {
+    rec->timer_id = 0;
+    g_message ("recording %s: no record.stopped in time", rec->id);
+    finish_recording (t->self, rec, "interrupted", TRUE);
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* The viewer's session ended: the recorder closes its last segment, says
+ * record.stopped, then the recording is finished (bounded wait). */
+static void
+stop_recording (WrSignaling *self, WrRecording *rec, const char *reason)
+{
+  RecordingTimer *t = g_new0 (RecordingTimer, 1);
+
+  rec->state = WR_RECORDING_STOPPING;
+  send_record_stop (rec, reason);
+  t->self = self;
+  t->id = g_strdup (rec->id);
+  g_clear_handle_id (&rec->timer_id, g_source_remove);
+  rec->timer_id = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
+      self->stop_timeout, stop_timed_out, t, recording_timer_free);
+}
+
+/* Strict mode: what was held until the recording runs goes out now. */
+static void
+release_hold (WrSignaling *self, WrSession *s)
+{
+  g_clear_handle_id (&s->hold_timer, g_source_remove);
+  if (s->held_granted)
+    wr_connection_send (s->client, s->held_granted);
+  if (s->held_start)
+    wr_connection_send (s->agent, s->held_start);
+  g_clear_pointer (&s->held_granted, g_free);
+  g_clear_pointer (&s->held_start, g_free);
+  g_clear_pointer (&s->held_ref, g_free);
+}
+
+/* Strict mode, the recording did not start (in time): the request is
+ * refused; the agent never heard of the session. */
+static void
+refuse_held (WrSignaling *self, WrSession *s, const char *message)
+{
+  g_clear_handle_id (&s->hold_timer, g_source_remove);
+  wr_connection_send_error (s->client,
+      WR_PROTOCOL_ERROR_RECORDING_UNAVAILABLE, message, s->held_ref);
+  g_clear_pointer (&s->held_start, g_free);
+  end_session (self, s, "recording unavailable", NULL);
+}
+
+static gboolean
+hold_timed_out (gpointer data)
+{
+  RecordingTimer *t = data;
+  WrSession *s = g_hash_table_lookup (t->self->sessions, t->id);
+
+  if (s && s->held_start) {
+    s->hold_timer = 0;
+    g_message ("session %s: the recording did not start in time", s->sid);
+    refuse_held (t->self, s, "the recording did not start in time");
+  }
+  return G_SOURCE_REMOVE;
+}
+
+/* The recording of @rec's session stopped unexpectedly. */
+static void
+recorder_lost (WrSignaling *self, WrRecording *rec, const char *reason)
+{
+  g_autofree char *viewer_sid = g_strdup (rec->session);
+  gboolean was_stopping = rec->state == WR_RECORDING_STOPPING;
+  JsonObject *d = json_object_new ();
+  WrSession *s;
+
+  g_message ("recording %s of session %s interrupted: %s", rec->id,
+      rec->session, reason);
+  json_object_set_string_member (d, "recording", rec->id);
+  json_object_set_string_member (d, "recorder", rec->recorder_name);
+  json_object_set_string_member (d, "reason", reason);
+  audit_event (self, "recording.interrupted", WR_AUDIT_FAILED, "system",
+      rec->agent_id, rec->session, NULL, d);
+  finish_recording (self, rec, "interrupted", TRUE);
+  rec = NULL;
+
+  s = g_hash_table_lookup (self->sessions, viewer_sid);
+  if (!s || was_stopping)
+    return;
+  if (s->held_start) {
+    refuse_held (self, s, "the recorder failed before the recording started");
+    return;
+  }
+  if (s->recording_mode == WR_RECORDING_MODE_STRICT) {
+    send_session_end (s->agent, s->sid, "recording lost");
+    send_session_ended (s->client, s->sid, "recording lost");
+    end_session (self, s, "recording lost", NULL);
+    return;
+  }
+  send_session_recording (s, "interrupted", reason);
+  start_recording (self, s, TRUE);
+}
+
+/* Opens the recorder's own view-only session with the agent and tells the
+ * recorder to record it. FALSE when no recorder can (nothing changed). */
+static gboolean
+start_recording (WrSignaling *self, WrSession *s, gboolean resumed)
+{
+  /* View only: the agent never takes input from the recorder's session.
+   * `record` too, so the agent's on-screen indicator shows for as long as
+   * a recorder receives the picture, whatever becomes of the viewer's
+   * session and grant (docs/compliance.md). */
+  static const char *const view[] = { WR_SCOPE_VIEW, "record", NULL };
+  WrRecorderEntry *e = self->recorders
+      ? wr_recorder_hub_pick (self->recorders) : NULL;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *recorder_user = NULL;
+  g_autofree char *grant = NULL;
+  g_autofree char *previous = NULL;
+  WrRecording *rec;
+  WrSession *rs;
+  JsonObject *d;
+  JsonBuilder *b;
+
+  if (!e || !self->store || !self->signer)
+    return FALSE;
+  rec = wr_recording_new (s->sid, s->agent_id, s->group ? s->group
+      : WR_STORE_DEFAULT_GROUP, s->user, e->name, e->conn);
+  recorder_user = g_strdup_printf ("recorder:%s", e->name);
+  rs = wr_session_new (recorder_user, s->agent_id, s->display, view, e->conn,
+      s->agent);
+  g_free (rs->sid);
+  rs->sid = g_strdup (rec->id);
+  rs->is_recorder = TRUE;
+  rs->recorded_sid = g_strdup (s->sid);
+  grant = issue_grant (self, rs);
+  d = json_object_new ();
+  json_object_set_string_member (d, "recording", rec->id);
+  json_object_set_string_member (d, "recorder", e->name);
+  if (!grant || !wr_store_recording_insert (self->store, rec->id, s->sid,
+          s->agent_id, rec->group, s->user, e->name, rec->started_ms,
+          &error)
+      || (resumed && !audit_event (self, "recording.resumed", WR_AUDIT_OK,
+              "system", s->agent_id, s->sid, NULL, g_steal_pointer (&d)))) {
+    if (error)
+      g_warning ("session %s: cannot start recording: %s", s->sid,
+          error->message);
+    if (d)
+      json_object_unref (d);
+    wr_session_free (rs);
+    wr_recording_free (rec);
+    return FALSE;
+  }
+  if (d)
+    json_object_unref (d);
+  g_hash_table_insert (self->sessions, rs->sid, rs);
+  g_hash_table_insert (self->recordings, rec->id, rec);
+  e->active++;
+  previous = g_steal_pointer (&s->recording_id);
+  s->recording_id = g_strdup (rec->id);
+  g_message ("session %s: recording %s by recorder %s%s", s->sid, rec->id,
+      e->name, resumed ? " (resumed)" : "");
+
+  b = wr_message_new ("record.start");
+  add_string (b, "sid", rec->id);
+  add_string (b, "session", s->sid);
+  add_string (b, "agent", s->agent_id);
+  add_string (b, "display", s->display);
+  json_builder_set_member_name (b, "segment_seconds");
+  json_builder_add_int_value (b, self->segment_seconds);
+  add_ice_servers (b);
+  send_built (e->conn, b);
+  g_object_unref (b);
+
+  b = wr_message_new ("session.start");
+  add_string (b, "sid", rs->sid);
+  add_string (b, "display", rs->display);
+  add_string (b, "user", rs->user);
+  add_strv (b, "scopes", (const char *const *) rs->scopes);
+  add_ice_servers (b);
+  add_string (b, "grant", grant);
+  send_built (rs->agent, b);
+  g_object_unref (b);
+  return TRUE;
+}
+
+/* A recorder (re)connected: sessions that should be recorded and are not
+ * get one (best-effort; recording.resumed). */
+static void
+resume_recordings (WrSignaling *self)
+{
+  g_autoptr (GPtrArray) sids = g_ptr_array_new_with_free_func (g_free);
+  GHashTableIter iter;
+  WrSession *s;
+
+  g_hash_table_iter_init (&iter, self->sessions);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &s))
+    if (!s->is_recorder && !s->recording_id && !s->held_start
+        && s->recording_mode != WR_RECORDING_MODE_OFF)
+      g_ptr_array_add (sids, g_strdup (s->sid));
+  for (guint i = 0; i < sids->len; i++) {
+    s = g_hash_table_lookup (self->sessions, g_ptr_array_index (sids, i));
+    if (s)
+      start_recording (self, s, TRUE);
+  }
+}
+
 /* ---- client channel ---- */
 
 static void
@@ -216,7 +547,21 @@ end_session (WrSignaling *self, WrSession *s, const char *reason,
       g_hash_table_iter_remove (&citer);
   g_hash_table_remove (self->command_seq, s->sid);
 
-  if (self->store && !wr_store_session_end (self->store, s->sid, reason,
+  if (!s->is_recorder) {
+    JsonObject *d = json_object_new ();
+    json_object_set_string_member (d, "reason", reason ? reason : "");
+    audit_event (self, "session.ended", WR_AUDIT_OK, s->user, s->agent_id,
+        s->sid, session_address (s), d);
+  }
+  if (s->recording_id) {
+    WrRecording *rec = g_hash_table_lookup (self->recordings,
+        s->recording_id);
+    if (rec && rec->state != WR_RECORDING_STOPPING
+        && rec->state != WR_RECORDING_DONE)
+      stop_recording (self, rec, reason);
+  }
+
+  if (self->store && !s->is_recorder && !wr_store_session_end (self->store, s->sid, reason,
           g_get_real_time () / G_USEC_PER_SEC, &error))
     g_warning ("session %s: cannot record its end: %s", s->sid,
         error->message);
@@ -245,6 +590,24 @@ requested_scopes (JsonObject *msg)
   return out;
 }
 
+/* A refused session.request: audited (denied or failed, with the reason),
+ * then answered with @code. */
+static void
+refuse_request (WrSignaling *self, WrConnection *conn, const char *ref,
+    const char *agent_id, WrAuditOutcome outcome, WrProtocolError code,
+    const char *message)
+{
+  const WrPrincipal *user = wr_connection_get_principal (conn);
+  JsonObject *d = json_object_new ();
+
+  json_object_set_string_member (d, "reason", message);
+  json_object_set_string_member (d, "code",
+      wr_protocol_error_code_to_string (code));
+  audit_event (self, "session.request", outcome, user ? user->name : NULL,
+      agent_id, NULL, wr_connection_get_peer_address (conn), d);
+  wr_connection_send_error (conn, code, message, ref);
+}
+
 static void
 client_session_request (WrSignaling *self, WrConnection *conn,
     JsonObject *msg)
@@ -259,11 +622,18 @@ client_session_request (WrSignaling *self, WrConnection *conn,
   g_autoptr (GError) error = NULL;
   g_autofree char *grant = NULL;
   g_autofree char *scope_text = NULL;
+  g_autofree char *policy = NULL;
+  g_autofree char *group = NULL;
+  g_autofree char *granted_text = NULL;
+  g_autofree char *start_text = NULL;
   g_auto (GStrv) scopes = NULL;
   const char *unknown = NULL;
   WrPermission allowed = WR_PERM_NONE, granted;
+  WrRecordingMode mode = WR_RECORDING_MODE_OFF;
+  gboolean recording = FALSE;
   WrAgentRecord *agent;
   WrSession *s;
+  JsonObject *d;
   JsonBuilder *b;
 
   agent = wr_agent_registry_lookup (self->registry, agent_id);
@@ -274,61 +644,90 @@ client_session_request (WrSignaling *self, WrConnection *conn,
     if (error && !g_error_matches (error, WR_STORE_ERROR,
             WR_STORE_ERROR_NOT_FOUND)) {
       g_warning ("session request: the store failed: %s", error->message);
-      wr_connection_send_error (conn, WR_PROTOCOL_ERROR_INTERNAL,
-          "cannot open a session now", ref);
+      refuse_request (self, conn, ref, agent_id, WR_AUDIT_FAILED,
+          WR_PROTOCOL_ERROR_INTERNAL, "cannot open a session now");
     } else {
-      wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
-          "no such agent", ref);
+      refuse_request (self, conn, ref, agent_id, WR_AUDIT_DENIED,
+          WR_PROTOCOL_ERROR_NOT_FOUND, "no such agent");
     }
     return;
   }
   if (!(allowed & WR_PERM_VIEW)) {
-    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
-        "no such agent", ref);
+    refuse_request (self, conn, ref, agent_id, WR_AUDIT_DENIED,
+        WR_PROTOCOL_ERROR_NOT_FOUND, "no such agent");
     return;
   }
   if (!agent || !agent->conn) {
-    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_AGENT_OFFLINE,
-        "the agent is not connected", ref);
+    refuse_request (self, conn, ref, agent_id, WR_AUDIT_FAILED,
+        WR_PROTOCOL_ERROR_AGENT_OFFLINE, "the agent is not connected");
     return;
   }
   if (!display)
     display = wr_agent_record_default_display (agent);
   if (!display || !wr_agent_record_has_display (agent, display)) {
-    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
-        "the agent has no such display", ref);
+    refuse_request (self, conn, ref, agent_id, WR_AUDIT_FAILED,
+        WR_PROTOCOL_ERROR_NOT_FOUND, "the agent has no such display");
     return;
   }
 
   granted = wr_rbac_grant_scopes (requested, allowed, &unknown);
   if (unknown) {
-    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_INVALID_FIELD,
-        "field 'scopes' names an unknown scope", ref);
+    refuse_request (self, conn, ref, agent_id, WR_AUDIT_FAILED,
+        WR_PROTOCOL_ERROR_INVALID_FIELD,
+        "field 'scopes' names an unknown scope");
     return;
   }
   if (!(granted & WR_PERM_VIEW)) {
-    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_FORBIDDEN,
-        "a session needs the view scope", ref);
+    refuse_request (self, conn, ref, agent_id, WR_AUDIT_DENIED,
+        WR_PROTOCOL_ERROR_FORBIDDEN, "a session needs the view scope");
     return;
   }
   if (stored->require_reason && (!reason || !*g_strstrip (
               g_strdup (reason)))) {
-    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_REASON_REQUIRED,
-        "this machine's group asks for a reason or ticket for each session",
-        ref);
+    refuse_request (self, conn, ref, agent_id, WR_AUDIT_DENIED,
+        WR_PROTOCOL_ERROR_REASON_REQUIRED,
+        "this machine's group asks for a reason or ticket for each session");
     return;
   }
 
   if (count_client_sessions (self, conn)
       >= WR_SIGNALING_MAX_SESSIONS_PER_CLIENT) {
-    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_FORBIDDEN,
-        "too many sessions on this connection", ref);
+    refuse_request (self, conn, ref, agent_id, WR_AUDIT_DENIED,
+        WR_PROTOCOL_ERROR_FORBIDDEN, "too many sessions on this connection");
+    return;
+  }
+
+  /* Recording policy: the group's, or best-effort when the session asks
+   * for the record scope (and may have it). A recorded session's grant
+   * carries `record` so that the agent shows it on screen. */
+  policy = wr_store_agent_recording_policy (self->store, agent->id, &group,
+      NULL, &error);
+  if (!policy) {
+    g_warning ("session request: cannot read the recording policy: %s",
+        error->message);
+    refuse_request (self, conn, ref, agent_id, WR_AUDIT_FAILED,
+        WR_PROTOCOL_ERROR_INTERNAL, "cannot open a session now");
+    return;
+  }
+  mode = wr_recording_mode_from_string (policy);
+  if ((granted & WR_PERM_RECORD) && mode == WR_RECORDING_MODE_OFF)
+    mode = WR_RECORDING_MODE_BEST_EFFORT;
+  if (mode != WR_RECORDING_MODE_OFF)
+    granted |= WR_PERM_RECORD;
+  if (mode == WR_RECORDING_MODE_STRICT && (!self->recorders
+          || wr_recorder_hub_count_ready (self->recorders) == 0)) {
+    refuse_request (self, conn, ref, agent_id, WR_AUDIT_DENIED,
+        WR_PROTOCOL_ERROR_RECORDING_UNAVAILABLE,
+        "sessions on this machine are recorded and no recorder is "
+        "available");
     return;
   }
 
   scopes = wr_permissions_to_strv (granted);
   s = wr_session_new (user->name, agent->id, display,
       (const char *const *) scopes, conn, agent->conn);
+  s->recording_mode = mode;
+  s->group = g_strdup (group);
   /* The agent enforces what this grant says, whatever else session.start
    * carries. */
   grant = issue_grant (self, s);
@@ -341,14 +740,53 @@ client_session_request (WrSignaling *self, WrConnection *conn,
       g_warning ("session request: cannot record the session: %s",
           error->message);
     wr_session_free (s);
+    refuse_request (self, conn, ref, agent_id, WR_AUDIT_FAILED,
+        WR_PROTOCOL_ERROR_INTERNAL, "cannot open a session now");
+    return;
+  }
+  s->reason = g_strdup (reason);
+
+  d = json_object_new ();
+  json_object_set_string_member (d, "display", s->display);
+  json_object_set_string_member (d, "scopes", scope_text);
+  if (reason)
+    json_object_set_string_member (d, "reason", reason);
+  json_object_set_string_member (d, "recording", policy && mode
+      == WR_RECORDING_MODE_STRICT ? "strict" : mode
+      == WR_RECORDING_MODE_BEST_EFFORT ? "best-effort" : "off");
+  if (!audit_event (self, "session.granted", WR_AUDIT_OK, s->user,
+          s->agent_id, s->sid, wr_connection_get_peer_address (conn), d)
+      || ((granted & WR_PERM_CONTROL) && !audit_event (self,
+              "control.given", WR_AUDIT_OK, s->user, s->agent_id, s->sid,
+              wr_connection_get_peer_address (conn), NULL))) {
+    wr_store_session_end (self->store, s->sid, "audit unavailable",
+        g_get_real_time () / G_USEC_PER_SEC, NULL);
+    wr_session_free (s);
     wr_connection_send_error (conn, WR_PROTOCOL_ERROR_INTERNAL,
         "cannot open a session now", ref);
     return;
   }
-  s->reason = g_strdup (reason);
   g_hash_table_insert (self->sessions, s->sid, s);
   g_message ("session %s: %s opened %s display %s with %s", s->sid, s->user,
       s->agent_id, s->display, scope_text);
+
+  if (mode != WR_RECORDING_MODE_OFF) {
+    recording = start_recording (self, s, FALSE);
+    if (!recording && mode == WR_RECORDING_MODE_STRICT) {
+      wr_connection_send_error (conn,
+          WR_PROTOCOL_ERROR_RECORDING_UNAVAILABLE,
+          "sessions on this machine are recorded and no recorder could "
+          "start", ref);
+      end_session (self, s, "recording unavailable", NULL);
+      return;
+    }
+    if (!recording) {
+      d = json_object_new ();
+      json_object_set_string_member (d, "reason", "no recorder available");
+      audit_event (self, "recording.unavailable", WR_AUDIT_FAILED, "system",
+          s->agent_id, s->sid, NULL, d);
+    }
+  }
 
   b = wr_message_new ("session.granted");
   if (ref)
@@ -358,7 +796,9 @@ client_session_request (WrSignaling *self, WrConnection *conn,
   add_string (b, "display", s->display);
   add_strv (b, "scopes", (const char *const *) s->scopes);
   add_ice_servers (b);
-  send_built (conn, b);
+  json_builder_set_member_name (b, "recording");
+  json_builder_add_boolean_value (b, mode != WR_RECORDING_MODE_OFF);
+  granted_text = wr_message_builder_finish (b);
   g_object_unref (b);
 
   b = wr_message_new ("session.start");
@@ -368,8 +808,27 @@ client_session_request (WrSignaling *self, WrConnection *conn,
   add_strv (b, "scopes", (const char *const *) s->scopes);
   add_ice_servers (b);
   add_string (b, "grant", grant);
-  send_built (s->agent, b);
+  start_text = wr_message_builder_finish (b);
   g_object_unref (b);
+
+  if (mode == WR_RECORDING_MODE_STRICT) {
+    /* Nothing is streamed before the recorder records. */
+    RecordingTimer *t = g_new0 (RecordingTimer, 1);
+
+    t->self = self;
+    t->id = g_strdup (s->sid);
+    s->held_granted = g_steal_pointer (&granted_text);
+    s->held_start = g_steal_pointer (&start_text);
+    s->held_ref = g_strdup (ref);
+    s->hold_timer = g_timeout_add_seconds_full (G_PRIORITY_DEFAULT,
+        (guint) self->start_timeout, hold_timed_out, t,
+        recording_timer_free);
+    return;
+  }
+  wr_connection_send (conn, granted_text);
+  wr_connection_send (s->agent, start_text);
+  if (mode != WR_RECORDING_MODE_OFF && !recording)
+    send_session_recording (s, "interrupted", "no recorder available");
 }
 
 static void
@@ -377,9 +836,21 @@ client_relay (WrSignaling *self, WrConnection *conn, JsonObject *msg)
 {
   WrSession *s = lookup_session (self, conn, msg);
 
-  if (s && s->client == conn)
+  if (s && s->client == conn && !s->held_start) {
+    /* The viewer's first answer: the media flows from now on. */
+    if (!s->started && g_str_equal (wr_message_get_type (msg),
+            "sdp.answer")) {
+      if (!audit_event (self, "session.started", WR_AUDIT_OK, s->user,
+              s->agent_id, s->sid, session_address (s), NULL)) {
+        wr_connection_send_error (conn, WR_PROTOCOL_ERROR_INTERNAL,
+            "cannot start the session now", wr_message_get_string (msg,
+                "id"));
+        return;
+      }
+      s->started = TRUE;
+    }
     relay (s->agent, msg);
-  else if (s)
+  } else if (s)
     wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
         "no such session", wr_message_get_string (msg, "id"));
 }
@@ -481,9 +952,24 @@ client_command_run (WrSignaling *self, WrConnection *conn, JsonObject *msg)
   }
   (*seq)++;
 
+  {
+    JsonObject *d = json_object_new ();
+    g_autofree char *joined = g_strjoinv (" ", (GStrv) argv->pdata);
+
+    json_object_set_string_member (d, "command", name);
+    json_object_set_string_member (d, "args", joined);
+    json_object_set_string_member (d, "cid", cid);
+    if (!audit_event (self, "command.run", WR_AUDIT_OK, s->user, s->agent_id,
+            s->sid, session_address (s), d)) {
+      wr_connection_send_error (conn, WR_PROTOCOL_ERROR_INTERNAL,
+          "cannot run commands now", ref);
+      return;
+    }
+  }
   p = g_new0 (PendingCommand, 1);
   p->sid = g_strdup (s->sid);
   p->ref = g_strdup (ref);
+  p->name = g_strdup (name);
   g_hash_table_insert (self->commands, g_strdup (cid), p);
   /* Arguments are not logged: they may hold anything. */
   g_message ("session %s: %s runs command %s (%s, %u argument(s))", s->sid,
@@ -684,14 +1170,26 @@ agent_command_exit (WrSignaling *self, WrConnection *conn, JsonObject *msg)
   const char *cid = wr_message_get_string (msg, "cid");
   gint64 sig = wr_message_get_int (msg, "signal", 0);
   WrSession *s = NULL;
+  PendingCommand *p;
+  JsonObject *d;
   JsonBuilder *b;
 
-  if (!agent_command (self, conn, cid, wr_message_get_string (msg, "sid"),
-          &s)) {
+  if (!(p = agent_command (self, conn, cid, wr_message_get_string (msg,
+              "sid"), &s))) {
     wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
         "no such command", wr_message_get_string (msg, "id"));
     return;
   }
+  d = json_object_new ();
+  json_object_set_string_member (d, "cid", cid);
+  if (p->name)
+    json_object_set_string_member (d, "command", p->name);
+  json_object_set_int_member (d, "status", wr_message_get_int (msg, "status",
+          -1));
+  json_object_set_int_member (d, "signal", sig);
+  json_object_set_boolean_member (d, "timed_out", wr_message_get_bool (msg,
+          "timed_out", FALSE));
+  audit_event (self, "command.exit", WR_AUDIT_OK, s->user, s->agent_id, s->sid, NULL, d);
   b = wr_message_new ("command.exit");
   add_string (b, "sid", s->sid);
   add_string (b, "cid", cid);
@@ -730,6 +1228,16 @@ agent_session_ended (WrSignaling *self, WrConnection *conn, JsonObject *msg)
 
   if (!s || s->agent != conn)
     return;
+  if (s->is_recorder) {
+    WrRecording *rec = g_hash_table_lookup (self->recordings, s->sid);
+    if (rec && rec->state == WR_RECORDING_STOPPING)
+      return;
+    if (rec) {
+      send_record_stop (rec, "the agent ended the recorder's session");
+      recorder_lost (self, rec, "the agent ended the recorder's session");
+    }
+    return;
+  }
   g_message ("session %s: ended by the agent: %s", s->sid,
       wr_message_get_string (msg, "reason"));
   send_session_ended (s->client, s->sid,
@@ -784,6 +1292,290 @@ dispatch (WrSignaling *self, WrConnection *conn, JsonObject *msg,
       "message type not handled", wr_message_get_string (msg, "id"));
 }
 
+/* ---- recorder channel (docs/protocol.md, "Recorder channel") ---- */
+
+static const char *
+recorder_name (WrSignaling *self, WrConnection *conn)
+{
+  WrRecorderEntry *e = self->recorders
+      ? wr_recorder_hub_lookup (self->recorders, conn) : NULL;
+
+  return e ? e->name : "?";
+}
+
+/* The recording @msg names, when @conn records it. */
+static WrRecording *
+own_recording (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  WrRecording *rec = g_hash_table_lookup (self->recordings,
+      wr_message_get_string (msg, "sid"));
+
+  if (!rec || rec->recorder != conn) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_NOT_FOUND,
+        "no such recording", wr_message_get_string (msg, "id"));
+    return NULL;
+  }
+  return rec;
+}
+
+static void
+recorder_hello (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  WrRecorderEntry *e = wr_recorder_hub_lookup (self->recorders, conn);
+  g_autofree char *actor = NULL;
+  JsonObject *d;
+  JsonBuilder *b;
+
+  if (e->ready) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_FORBIDDEN,
+        "recorder.hello was already received",
+        wr_message_get_string (msg, "id"));
+    return;
+  }
+  actor = g_strdup_printf ("recorder:%s", e->name);
+  d = json_object_new ();
+  json_object_set_string_member (d, "name", e->name);
+  json_object_set_string_member (d, "version",
+      wr_message_get_string (msg, "version"));
+  if (!audit_event (self, "recorder.connected", WR_AUDIT_OK, actor, NULL,
+          NULL, wr_connection_get_peer_address (conn), d)) {
+    wr_connection_close (conn, 1013, "audit unavailable");
+    return;
+  }
+  e->ready = TRUE;
+  g_message ("recorder %s (%s) connected from %s", e->name,
+      wr_message_get_string (msg, "version"),
+      wr_connection_get_peer_address (conn));
+  b = wr_message_new ("recorder.welcome");
+  add_string (b, "name", e->name);
+  add_string (b, "version", WR_VERSION);
+  send_built (conn, b);
+  g_object_unref (b);
+  resume_recordings (self);
+}
+
+static void
+recorder_ping (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  send_pong (conn, msg);
+}
+
+static void
+recorder_error (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  g_message ("recorder %s reported %s: %s", recorder_name (self, conn),
+      wr_message_get_string (msg, "code"),
+      wr_message_get_string (msg, "message"));
+}
+
+static void
+recorder_relay (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  WrSession *s = lookup_session (self, conn, msg);
+
+  if (s && s->client == conn && s->is_recorder)
+    relay (s->agent, msg);
+}
+
+static void
+recorder_started (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  WrRecording *rec = own_recording (self, conn, msg);
+  const char *codec = wr_message_get_string (msg, "codec");
+  const char *container = wr_message_get_string (msg, "container");
+  g_autoptr (GError) error = NULL;
+  WrSession *s;
+  JsonObject *d;
+
+  if (!rec)
+    return;
+  /* Once per recording; also when the session ended (record.stop on its
+   * way) before the recorder got its first keyframe: its segments follow
+   * and the audit log says what they are. */
+  if (rec->media || (rec->state != WR_RECORDING_STARTING
+          && rec->state != WR_RECORDING_STOPPING))
+    return;
+  rec->media = TRUE;
+  if (!wr_store_recording_set_format (self->store, rec->id, codec,
+          container, &error))
+    g_warning ("recording %s: cannot store its format: %s", rec->id,
+        error->message);
+  d = json_object_new ();
+  json_object_set_string_member (d, "recording", rec->id);
+  json_object_set_string_member (d, "recorder", rec->recorder_name);
+  json_object_set_string_member (d, "codec", codec);
+  json_object_set_string_member (d, "container", container);
+  if (!audit_event (self, "recording.started", WR_AUDIT_OK, "system",
+          rec->agent_id, rec->session, NULL, d)) {
+    if (rec->state != WR_RECORDING_STOPPING)
+      send_record_stop (rec, "audit unavailable");
+    recorder_lost (self, rec, "audit unavailable");
+    return;
+  }
+  if (rec->state == WR_RECORDING_STOPPING)
+    return;
+  rec->state = WR_RECORDING_ON;
+  g_message ("recording %s: started (%s in %s)", rec->id, codec, container);
+  s = g_hash_table_lookup (self->sessions, rec->session);
+  if (!s)
+    return;
+  if (s->held_start)
+    release_hold (self, s);
+  send_session_recording (s, "on", NULL);
+}
+
+static void
+recorder_segment (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  WrRecording *rec = own_recording (self, conn, msg);
+  const char *file = wr_message_get_string (msg, "file");
+  g_autoptr (GError) error = NULL;
+  WrStoredSegment seg = { 0 };
+  JsonObject *d;
+
+  if (!rec)
+    return;
+  if (!wr_recording_file_name_is_valid (file)) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_INVALID_FIELD,
+        "field 'file' must be segment-NNNNN.mp4 or .webm",
+        wr_message_get_string (msg, "id"));
+    return;
+  }
+  seg.index = wr_message_get_int (msg, "index", 0);
+  seg.file = (char *) file;
+  seg.size = wr_message_get_int (msg, "size", 0);
+  seg.sha256 = (char *) wr_message_get_string (msg, "sha256");
+  seg.start_ms = wr_message_get_int (msg, "start_ms", 0);
+  seg.end_ms = wr_message_get_int (msg, "end_ms", 0);
+  if (!wr_store_recording_add_segment (self->store, rec->id, &seg, &error)) {
+    g_warning ("recording %s: cannot store segment %" G_GINT64_FORMAT
+        ": %s", rec->id, seg.index, error->message);
+    return;
+  }
+  d = json_object_new ();
+  json_object_set_string_member (d, "recording", rec->id);
+  json_object_set_int_member (d, "index", seg.index);
+  json_object_set_string_member (d, "file", file);
+  json_object_set_int_member (d, "size", seg.size);
+  json_object_set_string_member (d, "sha256", seg.sha256);
+  json_object_set_boolean_member (d, "partial", FALSE);
+  audit_event (self, "recording.segment", WR_AUDIT_OK, "system",
+      rec->agent_id, rec->session, NULL, d);
+}
+
+static void
+recorder_stopped (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  WrRecording *rec = own_recording (self, conn, msg);
+
+  if (rec)
+    finish_recording (self, rec, rec->state == WR_RECORDING_STOPPING
+        ? "complete" : "interrupted", rec->state != WR_RECORDING_STOPPING);
+}
+
+static void
+recorder_failed (WrSignaling *self, WrConnection *conn, JsonObject *msg)
+{
+  WrRecording *rec = own_recording (self, conn, msg);
+
+  if (rec)
+    recorder_lost (self, rec, wr_message_get_string (msg, "reason"));
+}
+
+static const HandlerEntry recorder_handlers[] = {
+  { "recorder.hello", recorder_hello },
+  { "ping", recorder_ping },
+  { "error", recorder_error },
+  { "sdp.answer", recorder_relay },
+  { "ice.candidate", recorder_relay },
+  { "record.started", recorder_started },
+  { "record.segment", recorder_segment },
+  { "record.stopped", recorder_stopped },
+  { "record.failed", recorder_failed },
+};
+
+static void
+on_recorder_message (WrConnection *conn, JsonObject *msg, gpointer user_data)
+{
+  WrSignaling *self = user_data;
+  WrRecorderEntry *e = wr_recorder_hub_lookup (self->recorders, conn);
+
+  if (!e)
+    return;
+  if (!e->ready && !g_str_equal (wr_message_get_type (msg),
+          "recorder.hello")) {
+    wr_connection_send_error (conn, WR_PROTOCOL_ERROR_FORBIDDEN,
+        "the first message must be recorder.hello",
+        wr_message_get_string (msg, "id"));
+    return;
+  }
+  dispatch (self, conn, msg, recorder_handlers,
+      G_N_ELEMENTS (recorder_handlers));
+}
+
+static void
+on_recorder_closed (WrConnection *conn, gpointer user_data)
+{
+  WrSignaling *self = user_data;
+  WrRecorderEntry *e = wr_recorder_hub_lookup (self->recorders, conn);
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *actor = NULL;
+  GHashTableIter iter;
+  WrRecording *rec;
+
+  if (e) {
+    actor = g_strdup_printf ("recorder:%s", e->name);
+    if (e->ready) {
+      JsonObject *d = json_object_new ();
+      json_object_set_string_member (d, "name", e->name);
+      audit_event (self, "recorder.disconnected", WR_AUDIT_OK, actor, NULL,
+          NULL, wr_connection_get_peer_address (conn), d);
+      g_message ("recorder %s disconnected", e->name);
+    }
+  }
+  g_hash_table_iter_init (&iter, self->recordings);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &rec))
+    if (rec->recorder == conn)
+      g_ptr_array_add (ids, g_strdup (rec->id));
+  /* gone from the hub first: it is not picked to resume its own work */
+  if (e)
+    wr_recorder_hub_remove (self->recorders, conn);
+  for (guint i = 0; i < ids->len; i++) {
+    rec = g_hash_table_lookup (self->recordings, g_ptr_array_index (ids, i));
+    if (rec)
+      recorder_lost (self, rec, "the recorder disconnected");
+  }
+  g_hash_table_remove (self->recorder_conns, conn);
+}
+
+void
+wr_signaling_add_recorder (WrSignaling *self, WrConnection *conn,
+    const char *name)
+{
+  g_return_if_fail (self->recorders != NULL);
+  g_hash_table_add (self->recorder_conns, g_object_ref (conn));
+  wr_recorder_hub_add (self->recorders, conn, name);
+  wr_connection_set_handlers (conn, on_recorder_message, on_recorder_closed,
+      self);
+}
+
+void
+wr_signaling_set_audit (WrSignaling *self, WrAudit *audit)
+{
+  self->audit = audit;
+}
+
+void
+wr_signaling_set_recording (WrSignaling *self, WrRecorderHub *recorders,
+    const char *dir, gint64 segment_seconds, gint64 start_timeout)
+{
+  self->recorders = recorders;
+  g_free (self->recording_dir);
+  self->recording_dir = g_strdup (dir);
+  self->segment_seconds = segment_seconds > 0 ? segment_seconds : 300;
+  self->start_timeout = start_timeout > 0 ? start_timeout : 10;
+}
+
 static void
 on_client_message (WrConnection *conn, JsonObject *msg, gpointer user_data)
 {
@@ -833,7 +1625,7 @@ on_agent_closed (WrConnection *conn, gpointer user_data)
 
   g_hash_table_iter_init (&iter, self->sessions);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &s)) {
-    if (s->agent != conn)
+    if (s->agent != conn || s->is_recorder)
       continue;
     send_session_ended (s->client, s->sid, "agent disconnected");
     end_session (self, s, "agent disconnected", &iter);
@@ -880,6 +1672,14 @@ wr_signaling_new (WrAgentRegistry *registry, WrAuth *auth, WrStore *store)
       pending_command_free);
   self->command_seq = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
       g_free);
+  self->recorder_conns = g_hash_table_new_full (NULL, NULL, g_object_unref,
+      NULL);
+  self->recordings = g_hash_table_new_full (g_str_hash, g_str_equal, NULL,
+      (GDestroyNotify) wr_recording_free);
+  self->recording_dir = g_strdup ("recordings");
+  self->segment_seconds = 300;
+  self->start_timeout = 10;
+  self->stop_timeout = 10;
   return self;
 }
 
@@ -899,6 +1699,12 @@ wr_signaling_free (WrSignaling *self)
   g_hash_table_iter_init (&iter, self->agents);
   while (g_hash_table_iter_next (&iter, (gpointer *) &conn, NULL))
     wr_connection_set_handlers (conn, NULL, NULL, NULL);
+  g_hash_table_iter_init (&iter, self->recorder_conns);
+  while (g_hash_table_iter_next (&iter, (gpointer *) &conn, NULL))
+    wr_connection_set_handlers (conn, NULL, NULL, NULL);
+  g_hash_table_unref (self->recordings);
+  g_hash_table_unref (self->recorder_conns);
+  g_free (self->recording_dir);
   g_hash_table_unref (self->sessions);
   g_hash_table_unref (self->clients);
   g_hash_table_unref (self->agents);
@@ -976,12 +1782,18 @@ recheck_session (WrSignaling *self, WrSession *s)
   old_text = g_strjoinv (" ", s->scopes);
   if (!wr_permissions_from_string (old_text, &had, NULL))
     return RECHECK_REVOKED;
+  /* `record` comes from the recording policy, not from the user */
+  if (s->recording_mode != WR_RECORDING_MODE_OFF)
+    allowed |= WR_PERM_RECORD;
   now = had & allowed;
   if (!(now & WR_PERM_VIEW))
     return RECHECK_REVOKED;
   if (now != had) {
     g_message ("session %s: scopes narrowed by a permission change",
         s->sid);
+    if ((had & WR_PERM_CONTROL) && !(now & WR_PERM_CONTROL))
+      audit_event (self, "control.taken", WR_AUDIT_OK, "system", s->agent_id,
+          s->sid, NULL, NULL);
     g_strfreev (s->scopes);
     s->scopes = wr_permissions_to_strv (now);
   }
@@ -1000,7 +1812,8 @@ renew_grants (gpointer user_data)
     g_autofree char *grant = NULL;
     JsonBuilder *b;
 
-    switch (recheck_session (self, s)) {
+    /* A recorder's session lives as long as the one it records. */
+    switch (s->is_recorder ? RECHECK_OK : recheck_session (self, s)) {
       case RECHECK_REVOKED:
         g_message ("session %s: %s lost access to %s; ending it", s->sid,
             s->user, s->agent_id);
@@ -1052,7 +1865,7 @@ wr_signaling_sessions_to_json (WrSignaling *self, const char *user)
   for (GList *l = values; l; l = l->next) {
     WrSession *s = l->data;
 
-    if (user && g_strcmp0 (user, s->user) != 0)
+    if (s->is_recorder || (user && g_strcmp0 (user, s->user) != 0))
       continue;
     json_builder_begin_object (b);
     add_string (b, "sid", s->sid);

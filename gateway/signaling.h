@@ -10,7 +10,9 @@
 #include "gateway/agent-registry.h"
 #include "gateway/auth.h"
 #include "gateway/connection.h"
+#include "gateway/audit.h"
 #include "gateway/grant-signer.h"
+#include "gateway/recorder-hub.h"
 
 G_BEGIN_DECLS
 
@@ -70,6 +72,33 @@ void wr_signaling_set_grant_signer (WrSignaling *self,
  */
 JsonNode *wr_signaling_sessions_to_json (WrSignaling *self,
     const char *user);
+
+/**
+ * wr_signaling_set_audit:
+ * @audit: (transfer none) (nullable): session, command and recording
+ *   events are written here (fail closed); must outlive the relay
+ */
+void wr_signaling_set_audit (WrSignaling *self, WrAudit *audit);
+
+/**
+ * wr_signaling_set_recording:
+ * @recorders: (transfer none): the connected recorders; must outlive the
+ *   relay
+ * @dir: where recorders write (DIR/<recording id>/segment-NNNNN.*): the
+ *   gateway registers what a lost recorder left unfinished there
+ *
+ * Turns recording on (docs/compliance.md, "Recordings").
+ */
+void wr_signaling_set_recording (WrSignaling *self, WrRecorderHub *recorders,
+    const char *dir, gint64 segment_seconds, gint64 start_timeout);
+
+/**
+ * wr_signaling_add_recorder:
+ * @name: the recorder's name from its credential
+ * Takes over an authenticated recorder's WebSocket (/ws/recorder).
+ */
+void wr_signaling_add_recorder (WrSignaling *self, WrConnection *conn,
+    const char *name);
 
 /** wr_signaling_get_session_count: live sessions, for status output. */
 guint wr_signaling_get_session_count (WrSignaling *self);

@@ -81,7 +81,7 @@ wr_sso_start (WrSso *sso, GError **error)
 
 WrLogin *
 wr_sso_finish (WrSso *sso, WrAuth *auth, const char *state,
-    const char *code, GError **error)
+    const char *code, const char *client_address, GError **error)
 {
   g_autoptr (WrOidcLogin) login = NULL;
   g_autoptr (WrOidcIdentity) id = NULL;
@@ -108,5 +108,5 @@ wr_sso_finish (WrSso *sso, WrAuth *auth, const char *state,
   if (!id)
     return NULL;
   return wr_auth_login_sso (auth, id->issuer, id->subject, id->username,
-      id->name, (const char *const *) id->groups, error);
+      id->name, (const char *const *) id->groups, client_address, error);
 }

@@ -38,10 +38,11 @@ char *wr_sso_start (WrSso *sso, GError **error);
  * wr_sso_finish:
  * Takes the pending sign-in of @state (once: a replayed callback finds
  * nothing), verifies the provider's answer and signs the user in, with
- * the groups claim deciding their permissions.
+ * the groups claim deciding their permissions. @client_address:
+ * (nullable): for the audit log.
  * Returns: (transfer full) (nullable): the sign-in.
  */
 WrLogin *wr_sso_finish (WrSso *sso, WrAuth *auth, const char *state,
-    const char *code, GError **error);
+    const char *code, const char *client_address, GError **error);
 
 G_END_DECLS

@@ -15,13 +15,9 @@
 
 #include "gateway/db.h"
 #include "gateway/migrations.h"
+#include "gateway/store-private.h"
 
 G_DEFINE_QUARK (wr-store-error-quark, wr_store_error)
-
-struct _WrStore {
-  WrDb *db;            /* thread-safe on its own */
-  int schema_version;  /* read-only after open */
-};
 
 /* ------------------------------------------------------------------ */
 /* Permissions */
@@ -374,6 +370,24 @@ int
 wr_store_get_schema_version (WrStore *store)
 {
   return store->schema_version;
+}
+
+gboolean
+wr_store_begin (WrStore *store, GError **error)
+{
+  return begin (store, error);
+}
+
+gboolean
+wr_store_commit (WrStore *store, GError **error)
+{
+  return commit (store, error);
+}
+
+void
+wr_store_rollback (WrStore *store)
+{
+  rollback (store);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1174,7 +1188,16 @@ wr_agent_group_free (WrAgentGroup *group)
   if (!group)
     return;
   g_free (group->name);
+  g_free (group->recording);
   g_free (group);
+}
+
+gboolean
+wr_store_recording_mode_is_valid (const char *mode)
+{
+  return mode && (g_str_equal (mode, WR_STORE_RECORDING_OFF)
+      || g_str_equal (mode, WR_STORE_RECORDING_BEST_EFFORT)
+      || g_str_equal (mode, WR_STORE_RECORDING_STRICT));
 }
 
 static WrAgentGroup *
@@ -1185,10 +1208,12 @@ group_from_row (WrDbResult *res, guint row)
   group->id = wr_db_result_get_int (res, row, 0);
   group->name = dup_cell (res, row, 1);
   group->require_reason = wr_db_result_get_int (res, row, 2) != 0;
+  group->recording = dup_cell (res, row, 3);
+  group->retention_days = wr_db_result_get_int (res, row, 4);
   return group;
 }
 
-#define GROUP_COLUMNS "id, name, require_reason"
+#define GROUP_COLUMNS "id, name, require_reason, recording, retention_days"
 
 WrAgentGroup *
 wr_store_group_create (WrStore *store, const char *name,
@@ -1307,6 +1332,46 @@ wr_store_group_set_require_reason (WrStore *store, const char *name,
   return TRUE;
 }
 
+gboolean
+wr_store_group_set_recording (WrStore *store, const char *name,
+    const char *mode, GError **error)
+{
+  g_autoptr (WrDbResult) res = NULL;
+  WrDbParam params[] = { WR_DB_TEXT (name), WR_DB_TEXT (mode) };
+
+  if (!check_text ("group name", name, WR_STORE_MAX_NAME, TEXT_PLAIN, error))
+    return FALSE;
+  if (!wr_store_recording_mode_is_valid (mode))
+    return invalid (error, "the recording policy must be off, best-effort "
+        "or strict");
+  if (!EXEC ("UPDATE agent_groups SET recording = $2 WHERE name = $1",
+          params, &res))
+    return FALSE;
+  if (res->changes == 0)
+    return not_found (error, "no agent group named '%s'", name);
+  return TRUE;
+}
+
+gboolean
+wr_store_group_set_retention_days (WrStore *store, const char *name,
+    gint64 days, GError **error)
+{
+  g_autoptr (WrDbResult) res = NULL;
+  WrDbParam params[] = { WR_DB_TEXT (name), WR_DB_INT (days) };
+
+  if (!check_text ("group name", name, WR_STORE_MAX_NAME, TEXT_PLAIN, error))
+    return FALSE;
+  if (days < 0 || days > WR_STORE_MAX_RETENTION_DAYS)
+    return invalid (error, "the retention must be 0 (keep forever) to %d "
+        "days", WR_STORE_MAX_RETENTION_DAYS);
+  if (!EXEC ("UPDATE agent_groups SET retention_days = $2 WHERE name = $1",
+          params, &res))
+    return FALSE;
+  if (res->changes == 0)
+    return not_found (error, "no agent group named '%s'", name);
+  return TRUE;
+}
+
 /* ------------------------------------------------------------------ */
 /* Agents */
 
@@ -1318,11 +1383,12 @@ wr_stored_agent_free (WrStoredAgent *agent)
   g_free (agent->id);
   g_free (agent->name);
   g_free (agent->group_name);
+  g_free (agent->recording);
   g_free (agent);
 }
 
 #define AGENT_SELECT "SELECT a.id, a.name, g.name, g.require_reason, " \
-  "a.created_at, a.last_seen FROM agents a " \
+  "a.created_at, a.last_seen, g.recording, g.retention_days FROM agents a " \
   "JOIN agent_groups g ON g.id = a.group_id"
 
 static WrStoredAgent *
@@ -1336,6 +1402,8 @@ agent_from_row (WrDbResult *res, guint row)
   agent->require_reason = wr_db_result_get_int (res, row, 3) != 0;
   agent->created_at = wr_db_result_get_int (res, row, 4);
   agent->last_seen = wr_db_result_get_int (res, row, 5);
+  agent->recording = dup_cell (res, row, 6);
+  agent->retention_days = wr_db_result_get_int (res, row, 7);
   return agent;
 }
 

@@ -112,6 +112,26 @@ const char *wr_store_get_backend_name (WrStore *store);
 /* The schema version after migration. */
 int wr_store_get_schema_version (WrStore *store);
 
+/**
+ * wr_store_begin:
+ *
+ * Starts a transaction on the store's connection (db.h wr_db_begin()), so
+ * that a caller can commit an action and its audit row (audit.h) together:
+ * every store call and wr_audit_append() made by this thread until
+ * wr_store_commit() or wr_store_rollback() joins it. Other threads' calls
+ * on this WrStore wait meanwhile, so keep it short. On success exactly one
+ * of wr_store_commit() or wr_store_rollback() must follow on the same
+ * thread. Nested begins join the outer transaction; a nested rollback
+ * makes the outer commit fail.
+ *
+ * Returns: %FALSE with WR_STORE_ERROR_FAILED (nothing is held then).
+ */
+gboolean wr_store_begin (WrStore *store, GError **error);
+/* Commits; %FALSE with WR_STORE_ERROR_FAILED when nothing was committed. */
+gboolean wr_store_commit (WrStore *store, GError **error);
+/* Rolls back and releases the connection. */
+void wr_store_rollback (WrStore *store);
+
 /* ------------------------------------------------------------------ */
 /* Users */
 
@@ -321,10 +341,22 @@ gboolean wr_store_role_delete (WrStore *store, const char *name,
 
 #define WR_STORE_DEFAULT_GROUP "default"
 
+/* Recording policy of an agent group (docs/compliance.md). */
+#define WR_STORE_RECORDING_OFF "off"
+#define WR_STORE_RECORDING_BEST_EFFORT "best-effort"
+#define WR_STORE_RECORDING_STRICT "strict"
+/* The longest retention accepted: 100 years. */
+#define WR_STORE_MAX_RETENTION_DAYS 36500
+
+/* Whether @mode is "off", "best-effort" or "strict". */
+gboolean wr_store_recording_mode_is_valid (const char *mode);
+
 typedef struct {
   gint64 id;
   char *name;
   gboolean require_reason;
+  char *recording;         /* "off", "best-effort" or "strict" */
+  gint64 retention_days;   /* recordings kept this long; 0 = forever */
 } WrAgentGroup;
 
 void wr_agent_group_free (WrAgentGroup *group);
@@ -343,12 +375,20 @@ gboolean wr_store_group_delete (WrStore *store, const char *name,
     GError **error);
 gboolean wr_store_group_set_require_reason (WrStore *store, const char *name,
     gboolean require_reason, GError **error);
+/* @mode: "off", "best-effort" or "strict"; anything else is INVALID. */
+gboolean wr_store_group_set_recording (WrStore *store, const char *name,
+    const char *mode, GError **error);
+/* @days: 0 (keep forever) .. WR_STORE_MAX_RETENTION_DAYS, else INVALID. */
+gboolean wr_store_group_set_retention_days (WrStore *store, const char *name,
+    gint64 days, GError **error);
 
 typedef struct {
   char *id;
   char *name;
   char *group_name;
   gboolean require_reason;   /* the group's policy */
+  char *recording;           /* the group's recording policy */
+  gint64 retention_days;     /* the group's retention; 0 = forever */
   gint64 created_at;
   gint64 last_seen;
 } WrStoredAgent;

@@ -1,7 +1,7 @@
 /* Unit tests for agent/backoff.c: full-jitter exponential backoff. */
 #include "config.h"
 
-#include "agent/backoff.h"
+#include "common/backoff.h"
 
 static void
 test_delays_stay_within_the_growing_cap (void)

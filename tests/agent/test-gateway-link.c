@@ -8,7 +8,7 @@
 #include <string.h>
 #include <libsoup/soup.h>
 
-#include "agent/pinned-tls-database.h"
+#include "common/pinned-tls-database.h"
 #include "common/crypto.h"
 #include "common/protocol.h"
 

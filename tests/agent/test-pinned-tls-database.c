@@ -2,7 +2,7 @@
  * is trusted. */
 #include "config.h"
 
-#include "agent/pinned-tls-database.h"
+#include "common/pinned-tls-database.h"
 
 #include <glib/gstdio.h>
 

@@ -57,6 +57,14 @@ static const struct {
   { "{\"v\":1,\"type\":\"key\",\"code\":\"KeyA\",\"down\":true}",
     WR_CHANNEL_PEER_TO_AGENT },
   { "{\"v\":1,\"type\":\"input.reset\"}", WR_CHANNEL_PEER_TO_AGENT },
+  { "{\"v\":1,\"type\":\"profile.set\",\"profile\":\"balanced\"}",
+    WR_CHANNEL_PEER_TO_AGENT },
+  { "{\"v\":1,\"type\":\"profile.changed\",\"profile\":\"balanced\","
+    "\"encoder\":\"x264enc\",\"codec\":\"H264\"}",
+    WR_CHANNEL_AGENT_TO_PEER },
+  { "{\"v\":1,\"type\":\"profiles\",\"available\":[\"low-latency\","
+    "\"balanced\"],\"active\":\"low-latency\"}",
+    WR_CHANNEL_AGENT_TO_PEER },
   { "{\"v\":1,\"type\":\"command.run\",\"sid\":\"s\","
     "\"command\":\"uptime\"}",
     WR_CHANNEL_CLIENT_TO_GATEWAY },

@@ -178,14 +178,15 @@ export function run(cmd, args, { env = {}, timeout = 10000 } = {}) {
 }
 
 /**
- * Xvfb on a free display. Returns ":N".
+ * Xvfb on a free display. Returns ":N". With `animate` (the default) a
+ * small animation runs in its bottom-right corner.
  *
  * The number is picked at random from a high range rather than left to
  * Xvfb's lowest-free choice: other X servers on a shared machine cluster at
  * :0, :1..., and one of them going away removes the socket of a neighbour
  * that shares its number. -displayfd still tells when the server is ready.
  */
-export async function startXvfb({ width = 1280, height = 720, logName = 'xvfb' } = {}) {
+export async function startXvfb({ width = 1280, height = 720, logName = 'xvfb', animate = true } = {}) {
   let lastError;
   for (let attempt = 0; attempt < 5; attempt++) {
     const n = 200 + Math.floor(Math.random() * 700);
@@ -220,6 +221,16 @@ export async function startXvfb({ width = 1280, height = 720, logName = 'xvfb' }
         return true;
       }, { timeout: 10000 });
       log(`Xvfb on ${display}`);
+      if (animate) {
+        // The agent captures on screen damage: a desktop where nothing moves
+        // sends about one frame a second. A small spinning object in the
+        // bottom-left corner (where no test clicks; startXterm keeps it on
+        // top) keeps frames coming, as on a real desktop; animate: false
+        // for a still screen.
+        startProcess(`${logName}-ico`, 'ico',
+          ['-display', display, '-geometry', `64x64+0+${height - 64}`, '-sleep', '0.02', '-faces'],
+          { env: { DISPLAY: display } });
+      }
       return { child, display };
     } catch (err) {
       lastError = err;
@@ -258,6 +269,8 @@ export async function startXterm(display, outFile, logName = 'xterm') {
     const out = await run('xdotool', ['search', '--onlyvisible', '--name', 'e2e-typing-target'], { env: { DISPLAY: display } }).catch(() => '');
     return out.trim() && fs.existsSync(outFile);
   });
+  // Keep startXvfb's animation visible above the full-screen xterm.
+  await run('xdotool', ['search', '--name', '^Ico', 'windowraise', '%@'], { env: { DISPLAY: display } }).catch(() => '');
   return child;
 }
 
@@ -318,7 +331,9 @@ export function randomSecret() {
  * The gateway on a free loopback port with a fresh state directory.
  * `config` (optional): the text of a gateway keyfile, or a function of the
  * chosen port returning it (an [oidc] redirect-uri names the port); it is
- * written next to the state directory and passed with --config.
+ * written next to the state directory and passed with --config, with
+ * `[recording] ice-addresses = 127.0.0.1` added unless it has a
+ * [recording] group.
  * Agents authenticate with certificates from enrollment (startAgent), so the
  * gateway gets no agent token.
  */
@@ -331,12 +346,13 @@ export async function startGateway({ stateDir, password, logName = 'gateway', co
     throw new Error(`--print-fingerprint printed ${JSON.stringify(fingerprint)}, not a SHA-256 fingerprint`);
   }
   const port = await freePort();
-  const configArgs = [];
-  if (config !== undefined) {
-    const configFile = `${stateDir.replace(/\/+$/, '')}.conf`;
-    await fsp.writeFile(configFile, typeof config === 'function' ? config(port) : config, { mode: 0o600 });
-    configArgs.push('--config', configFile);
-  }
+  // The gateway's local recorder is a WebRTC peer of agents that gather
+  // 127.0.0.1 only (startAgent): it gets the same ICE restriction.
+  let text = config === undefined ? '' : typeof config === 'function' ? config(port) : config;
+  if (!/^\[recording\]/m.test(text)) text += '\n[recording]\nice-addresses = 127.0.0.1\n';
+  const configFile = `${stateDir.replace(/\/+$/, '')}.conf`;
+  await fsp.writeFile(configFile, text, { mode: 0o600 });
+  const configArgs = ['--config', configFile];
   let listening = null;
   const child = startProcess(
     logName,
@@ -376,7 +392,7 @@ export async function startGateway({ stateDir, password, logName = 'gateway', co
  * the test's temporary directory holds it. `group` (optional) is the agent
  * group it joins, else the default one.
  */
-export async function startAgent({ gateway, display, id, name, group, logName = 'agent' }) {
+export async function startAgent({ gateway, display, id, name, group, logName = 'agent', args = [] }) {
   if (!gateway?.stateDir) throw new Error('startAgent needs { gateway } as returned by startGateway');
   const agentState = path.join(path.dirname(gateway.stateDir.replace(/\/+$/, '')), `agent-${id}`);
   await fsp.mkdir(agentState, { recursive: true, mode: 0o700 });
@@ -415,6 +431,7 @@ export async function startAgent({ gateway, display, id, name, group, logName = 
     '--display', display,
     '--ice-address', '127.0.0.1',
     '--name', name,
+    ...args,
   ], { env: { DISPLAY: display } });
   child.wrStateDir = agentState;
   return child;

@@ -13,6 +13,8 @@
 
 #include "common/keyring.h"
 #include "gateway/auth-store.h"
+#include "gateway/db.h"
+#include "gateway/store-audit.h"
 #include "gateway/store.h"
 #include "tests/lib/pg-server.h"
 
@@ -236,7 +238,8 @@ snapshot (WrStore *store)
   for (guint i = 0; i < groups->len; i++) {
     const WrAgentGroup *g = groups->pdata[i];
 
-    g_string_append_printf (s, "group %s|%d\n", g->name, g->require_reason);
+    g_string_append_printf (s, "group %s|%d|%s|%" G_GINT64_FORMAT "\n",
+        g->name, g->require_reason, g->recording, g->retention_days);
   }
   agents = wr_store_agent_list (store, &error);
   g_assert_no_error (error);
@@ -783,11 +786,15 @@ test_bad_input (Fixture *f, gconstpointer data)
       { "group", "add", "back\\slash" } },
     { 2, "group add: the group name is not valid UTF-8", NULL,
       { "group", "add", "\xed\xa0\x80" } },
-    { 2, "group set: give one of --require-reason and --no-require-reason",
-      NULL, { "group", "set", "default" } },
-    { 2, "group set: give one of --require-reason and --no-require-reason",
-      NULL, { "group", "set", "default", "--require-reason",
-        "--no-require-reason" } },
+    { 2, "group set: give --require-reason, --no-require-reason, "
+      "--recording or --retention-days", NULL, { "group", "set", "default" } },
+    { 2, "group set: give only one of --require-reason and "
+      "--no-require-reason", NULL, { "group", "set", "default",
+        "--require-reason", "--no-require-reason" } },
+    { 2, "group set: --recording must be off, best-effort or strict", NULL,
+      { "group", "set", "default", "--recording", "always" } },
+    { 2, "group add: --retention-days must be a number of days", NULL,
+      { "group", "add", "g2", "--retention-days", "-5" } },
     { 1, "no agent group named 'ghost'", NULL,
       { "group", "set", "ghost", "--require-reason" } },
     { 1, "no agent with id 'ghost'", NULL,
@@ -967,6 +974,267 @@ test_store_location (Fixture *f, gconstpointer data)
   }
 }
 
+/* --recording and --retention-days on group add/create/set; bad values
+ * are usage errors that change nothing. */
+static void
+test_group_policy (Fixture *f, gconstpointer data)
+{
+  g_auto (CtlResult) r = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrAgentGroup) group = NULL;
+  g_autoptr (JsonObject) root = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  JsonObject *o;
+  const char *bad[][2] = {
+    { "--recording", "on" }, { "--recording", "" },
+    { "--recording", "Strict" }, { "--retention-days", "-1" },
+    { "--retention-days", "ten" }, { "--retention-days", "36501" },
+    { "--retention-days", "" },
+  };
+
+  ctl_ok (f, NULL, &r, "group", "add", "vault", "--recording", "strict",
+      "--retention-days", "30");
+  g_assert_nonnull (strstr (r.out, "strict"));
+  group = wr_store_group_get_by_name (f->store, "vault", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (group->recording, ==, "strict");
+  g_assert_cmpint (group->retention_days, ==, 30);
+  g_clear_pointer (&group, wr_agent_group_free);
+
+  ctl_ok (f, NULL, &r, "group", "create", "lab");
+  group = wr_store_group_get_by_name (f->store, "lab", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (group->recording, ==, "off");
+  g_assert_cmpint (group->retention_days, ==, 0);
+  g_clear_pointer (&group, wr_agent_group_free);
+
+  ctl_ok (f, NULL, &r, "group", "set", "vault", "--recording",
+      "best-effort");
+  ctl_ok (f, NULL, &r, "group", "set", "vault", "--retention-days", "0");
+  group = wr_store_group_get_by_name (f->store, "vault", &error);
+  g_assert_cmpstr (group->recording, ==, "best-effort");
+  g_assert_cmpint (group->retention_days, ==, 0);
+  g_assert_false (group->require_reason);
+  g_clear_pointer (&group, wr_agent_group_free);
+  ctl_ok (f, NULL, &r, "group", "set", "vault", "--require-reason",
+      "--retention-days", "7");
+  group = wr_store_group_get_by_name (f->store, "vault", &error);
+  g_assert_cmpstr (group->recording, ==, "best-effort");
+  g_assert_cmpint (group->retention_days, ==, 7);
+  g_assert_true (group->require_reason);
+  g_clear_pointer (&group, wr_agent_group_free);
+
+  ctl_ok (f, NULL, &r, "group", "list", "--json");
+  root = parse_json (r.out);
+  o = find_in_list (root, "groups", "name", "vault");
+  g_assert_nonnull (o);
+  g_assert_cmpstr (json_object_get_string_member (o, "recording"), ==,
+      "best-effort");
+  g_assert_cmpint (json_object_get_int_member (o, "retention_days"), ==, 7);
+  ctl_ok (f, NULL, &r, "group", "list");
+  g_assert_nonnull (strstr (r.out, "RECORDING"));
+  g_assert_nonnull (strstr (r.out, "7 days"));
+
+  /* bad values: usage errors, nothing changes */
+  before = snapshot (f->store);
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++) {
+    ctl (f, NULL, &r, "group", "set", "vault", bad[i][0], bad[i][1], NULL);
+    g_assert_cmpint (r.status, ==, 2);
+    ctl (f, NULL, &r, "group", "add", "new", bad[i][0], bad[i][1], NULL);
+    g_assert_cmpint (r.status, ==, 2);
+  }
+  ctl (f, NULL, &r, "group", "set", "vault", NULL);
+  g_assert_cmpint (r.status, ==, 2);
+  ctl (f, NULL, &r, "group", "set", "nope", "--recording", "strict", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  after = snapshot (f->store);
+  g_assert_cmpstr (before, ==, after);
+}
+
+/* The audit rows of @type, newest first. */
+static GPtrArray *
+audit_rows (Fixture *f, const char *type)
+{
+  g_autoptr (GError) error = NULL;
+  WrAuditFilter filter = { .type = type, .limit = 100 };
+  GPtrArray *rows = wr_store_audit_query (f->store, &filter, &error);
+
+  g_assert_no_error (error);
+  return rows;
+}
+
+/* Asserts the newest row of @type: ctl's actor and @detail_part in its
+ * detail. */
+static void
+assert_audited (Fixture *f, const char *type, const char *detail_part)
+{
+  g_autoptr (GPtrArray) rows = audit_rows (f, type);
+  g_autofree char *actor = g_strconcat ("ctl:", g_get_user_name (), NULL);
+  const WrAuditRow *row;
+
+  if (rows->len == 0)
+    g_error ("no audit row of type %s", type);
+  row = rows->pdata[0];
+  g_assert_cmpstr (row->type, ==, type);
+  g_assert_cmpstr (row->outcome, ==, "ok");
+  g_assert_cmpstr (row->actor, ==, actor);
+  if (!strstr (row->detail, detail_part))
+    g_error ("audit row %s: detail %s lacks %s", type, row->detail,
+        detail_part);
+}
+
+/* Every change webremotectl makes leaves its audit row, never with the
+ * password or the enrollment token. */
+static void
+test_audit_rows (Fixture *f, gconstpointer data)
+{
+  g_auto (CtlResult) r = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) all = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *grant_id = NULL;
+  const char *password = "frank's secret pw";
+  g_autofree char *input = g_strdup_printf ("%s\n", password);
+
+  ctl_ok (f, input, &r, "user", "add", "frank", "--password-stdin");
+  assert_audited (f, "user.create", "\"user\":\"frank\"");
+  ctl_ok (f, "another secret pw\n", &r, "user", "passwd", "frank",
+      "--password-stdin");
+  assert_audited (f, "user.password", "\"user\":\"frank\"");
+  ctl_ok (f, NULL, &r, "user", "disable", "frank");
+  assert_audited (f, "user.update", "\"disabled\":true");
+  ctl_ok (f, NULL, &r, "user", "enable", "frank");
+  assert_audited (f, "user.update", "\"disabled\":false");
+  ctl_ok (f, NULL, &r, "user", "reset-totp", "frank");
+  assert_audited (f, "user.totp", "\"enabled\":false");
+  ctl_ok (f, NULL, &r, "role", "add", "desk", "view");
+  assert_audited (f, "role.create", "\"permissions\":\"view\"");
+  ctl_ok (f, NULL, &r, "role", "set", "desk", "view", "control");
+  assert_audited (f, "role.update", "\"permissions\":\"view control\"");
+  ctl_ok (f, NULL, &r, "group", "add", "vault", "--recording", "strict");
+  assert_audited (f, "group.create", "\"recording\":\"strict\"");
+  ctl_ok (f, NULL, &r, "group", "set", "vault", "--retention-days", "9");
+  assert_audited (f, "group.update", "\"retention_days\":9");
+  ctl_ok (f, NULL, &r, "grant", "add", "--user", "frank", "--role", "desk",
+      "--group", "vault");
+  assert_audited (f, "grant.create", "\"subject\":\"frank\"");
+  {
+    g_autoptr (GPtrArray) grants = wr_store_grant_list (f->store, &error);
+
+    g_assert_no_error (error);
+    grant_id = g_strdup_printf ("%" G_GINT64_FORMAT,
+        ((WrStoredGrant *) grants->pdata[grants->len - 1])->id);
+  }
+  ctl_ok (f, NULL, &r, "grant", "delete", grant_id);
+  assert_audited (f, "grant.delete", "\"role\":\"desk\"");
+  g_assert_true (wr_store_agent_upsert (f->store, "pc-1", "PC 1", 100,
+          &error));
+  g_assert_no_error (error);
+  ctl_ok (f, NULL, &r, "agent", "set-group", "pc-1", "vault");
+  assert_audited (f, "agent.group", "\"group\":\"vault\"");
+  ctl_ok (f, NULL, &r, "enroll", "create", "--group", "vault");
+  token = g_strstrip (g_strdup (r.out));
+  assert_audited (f, "enroll.token_create", "\"group\":\"vault\"");
+  ctl_ok (f, NULL, &r, "role", "delete", "desk");
+  assert_audited (f, "role.delete", "\"role\":\"desk\"");
+  ctl_ok (f, NULL, &r, "user", "delete", "frank");
+  assert_audited (f, "user.delete", "\"user\":\"frank\"");
+  g_assert_true (wr_store_agent_set_group (f->store, "pc-1", "default",
+          &error));
+  ctl_ok (f, NULL, &r, "group", "delete", "vault");
+  assert_audited (f, "group.delete", "\"group\":\"vault\"");
+
+  /* no secret anywhere in the log */
+  all = audit_rows (f, NULL);
+  g_assert_cmpuint (all->len, >=, 16);
+  g_assert_cmpuint (strlen (token), ==, 64);
+  for (guint i = 0; i < all->len; i++) {
+    const WrAuditRow *row = all->pdata[i];
+
+    g_assert_null (strstr (row->detail, "secret pw"));
+    g_assert_null (strstr (row->detail, token));
+    g_assert_null (strstr (row->detail, "argon2"));
+  }
+}
+
+/* Makes every audit row fail to insert (a real trigger), or removes it. */
+static void
+break_audit (Fixture *f, gboolean broken)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrDb) db = NULL;
+  const char *sql;
+
+  g_clear_pointer (&f->store, wr_store_close);
+  db = wr_db_open (f->location, &error);
+  g_assert_no_error (error);
+  if (g_str_equal (wr_db_get_backend_name (db), "postgresql"))
+    sql = broken ? "CREATE FUNCTION wr_no_audit () RETURNS trigger AS $$ "
+        "BEGIN RAISE EXCEPTION 'no audit'; END $$ LANGUAGE plpgsql; "
+        "CREATE TRIGGER wr_no_audit BEFORE INSERT ON audit_events "
+        "FOR EACH ROW EXECUTE FUNCTION wr_no_audit ();"
+        : "DROP TRIGGER wr_no_audit ON audit_events; "
+        "DROP FUNCTION wr_no_audit ();";
+  else
+    sql = broken ? "CREATE TRIGGER wr_no_audit BEFORE INSERT ON "
+        "audit_events BEGIN SELECT RAISE (ABORT, 'no audit'); END;"
+        : "DROP TRIGGER wr_no_audit;";
+  g_assert_true (wr_db_exec_script (db, sql, &error));
+  g_assert_no_error (error);
+  /* the test's own connection reads the new schema from scratch (two
+   * SQLite connections of one process changing the schema confuse it) */
+  g_clear_pointer (&f->store, wr_store_close);
+  g_clear_pointer (&db, wr_db_close);
+  f->store = wr_store_open (f->location, &error);
+  g_assert_no_error (error);
+}
+
+/* Fail closed: when the audit row cannot be written, the change does not
+ * happen and webremotectl says so with exit status 1. */
+static void
+test_audit_fail_closed (Fixture *f, gconstpointer data)
+{
+  g_auto (CtlResult) r = { 0 };
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrUser) user = NULL;
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+
+  ctl_ok (f, NULL, &r, "group", "add", "lab");
+  break_audit (f, TRUE);
+  before = snapshot (f->store);
+
+  ctl (f, "gina's password\n", &r, "user", "add", "gina",
+      "--password-stdin", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_nonnull (strstr (r.err, "audit log"));
+  user = wr_store_user_get_by_name (f->store, "gina", &error);
+  g_assert_null (user);
+  g_assert_error (error, WR_STORE_ERROR, WR_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  ctl (f, NULL, &r, "group", "add", "vault", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  ctl (f, NULL, &r, "group", "set", "lab", "--recording", "strict", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  ctl (f, NULL, &r, "role", "add", "desk", "view", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  ctl (f, NULL, &r, "enroll", "create", NULL);
+  g_assert_cmpint (r.status, ==, 1);
+  g_assert_cmpstr (r.out, ==, "");
+  after = snapshot (f->store);
+  g_assert_cmpstr (before, ==, after);
+
+  /* the log works again: so do the commands */
+  break_audit (f, FALSE);
+  ctl_ok (f, "gina's password\n", &r, "user", "add", "gina",
+      "--password-stdin");
+  user = get_user (f, "gina");
+  g_assert_nonnull (user);
+  assert_audited (f, "user.create", "\"user\":\"gina\"");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -985,6 +1253,9 @@ main (int argc, char **argv)
       { "roles-groups-agents-grants", test_access },
       { "bad-input-changes-nothing", test_bad_input },
       { "store-location", test_store_location },
+      { "group-recording-policy", test_group_policy },
+      { "changes-are-audited", test_audit_rows },
+      { "audit-failure-changes-nothing", test_audit_fail_closed },
     };
 
     for (guint t = 0; t < G_N_ELEMENTS (tests); t++) {

@@ -1375,6 +1375,149 @@ test_two_gateways (Fixture *f, gconstpointer data)
   }
 }
 
+/* The recording policy and retention of a group: defaults, setters,
+ * validation (nothing written on bad input), and the agent lookup the
+ * gateway decides a session's recording with. */
+static void
+test_group_policy (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrAgentGroup) group = NULL;
+  g_autoptr (WrStoredAgent) agent = NULL;
+  g_autoptr (GPtrArray) groups = NULL;
+  g_autoptr (GPtrArray) agents = NULL;
+  const char *bad_modes[] = { "", "OFF", "on", "best effort", "strict ",
+    "stric", NULL };
+
+  group = wr_store_group_create (f->store, "vault", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (group->recording, ==, "off");
+  g_assert_cmpint (group->retention_days, ==, 0);
+  g_clear_pointer (&group, wr_agent_group_free);
+
+  g_assert_true (wr_store_group_set_recording (f->store, "vault", "strict",
+          &error));
+  g_assert_no_error (error);
+  g_assert_true (wr_store_group_set_retention_days (f->store, "vault", 90,
+          &error));
+  g_assert_no_error (error);
+  group = wr_store_group_get_by_name (f->store, "vault", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (group->recording, ==, "strict");
+  g_assert_cmpint (group->retention_days, ==, 90);
+  g_clear_pointer (&group, wr_agent_group_free);
+
+  /* bad values: INVALID, and the group keeps its policy */
+  for (guint i = 0; bad_modes[i]; i++) {
+    g_assert_false (wr_store_group_set_recording (f->store, "vault",
+            bad_modes[i], &error));
+    g_assert_error (error, WR_STORE_ERROR, WR_STORE_ERROR_INVALID);
+    g_clear_error (&error);
+  }
+  g_assert_false (wr_store_group_set_recording (f->store, "vault", NULL,
+          &error));
+  g_assert_error (error, WR_STORE_ERROR, WR_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (wr_store_group_set_retention_days (f->store, "vault", -1,
+          &error));
+  g_assert_error (error, WR_STORE_ERROR, WR_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  g_assert_false (wr_store_group_set_retention_days (f->store, "vault",
+          WR_STORE_MAX_RETENTION_DAYS + 1, &error));
+  g_assert_error (error, WR_STORE_ERROR, WR_STORE_ERROR_INVALID);
+  g_clear_error (&error);
+  group = wr_store_group_get_by_name (f->store, "vault", &error);
+  g_assert_cmpstr (group->recording, ==, "strict");
+  g_assert_cmpint (group->retention_days, ==, 90);
+  g_clear_pointer (&group, wr_agent_group_free);
+
+  /* unknown groups */
+  g_assert_false (wr_store_group_set_recording (f->store, "nope",
+          "best-effort", &error));
+  g_assert_error (error, WR_STORE_ERROR, WR_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  g_assert_false (wr_store_group_set_retention_days (f->store, "nope", 1,
+          &error));
+  g_assert_error (error, WR_STORE_ERROR, WR_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  /* every mode and the bounds round-trip */
+  g_assert_true (wr_store_group_set_recording (f->store, "vault",
+          "best-effort", &error));
+  g_assert_true (wr_store_group_set_retention_days (f->store, "vault",
+          WR_STORE_MAX_RETENTION_DAYS, &error));
+  g_assert_no_error (error);
+
+  /* the agent lookup carries its group's policy */
+  g_assert_true (wr_store_agent_upsert (f->store, "a1", "Vault 1", 100,
+          &error));
+  g_assert_no_error (error);
+  agent = wr_store_agent_get (f->store, "a1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (agent->recording, ==, "off");
+  g_assert_cmpint (agent->retention_days, ==, 0);
+  g_clear_pointer (&agent, wr_stored_agent_free);
+  g_assert_true (wr_store_agent_set_group (f->store, "a1", "vault", &error));
+  g_assert_no_error (error);
+  agent = wr_store_agent_get (f->store, "a1", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (agent->recording, ==, "best-effort");
+  g_assert_cmpint (agent->retention_days, ==, WR_STORE_MAX_RETENTION_DAYS);
+  g_clear_pointer (&agent, wr_stored_agent_free);
+  g_assert_true (wr_store_group_set_retention_days (f->store, "vault", 0,
+          &error));
+  g_assert_true (wr_store_group_set_recording (f->store, "vault", "off",
+          &error));
+  g_assert_no_error (error);
+  agents = wr_store_agent_list (f->store, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (agents->len, ==, 1);
+  agent = g_ptr_array_steal_index (agents, 0);
+  g_assert_cmpstr (agent->recording, ==, "off");
+  g_assert_cmpint (agent->retention_days, ==, 0);
+
+  groups = wr_store_group_list (f->store, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < groups->len; i++) {
+    const WrAgentGroup *g = groups->pdata[i];
+
+    g_assert_true (wr_store_recording_mode_is_valid (g->recording));
+  }
+}
+
+/* A transaction around a change (what the audit uses): rollback undoes
+ * the group and its policy; commit keeps them. */
+static void
+test_group_policy_transaction (Fixture *f, gconstpointer data)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (WrAgentGroup) group = NULL;
+
+  g_assert_true (wr_store_begin (f->store, &error));
+  group = wr_store_group_create (f->store, "tx", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (wr_store_group_set_recording (f->store, "tx", "strict",
+          &error));
+  wr_store_rollback (f->store);
+  g_clear_pointer (&group, wr_agent_group_free);
+  group = wr_store_group_get_by_name (f->store, "tx", &error);
+  g_assert_null (group);
+  g_assert_error (error, WR_STORE_ERROR, WR_STORE_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  g_assert_true (wr_store_begin (f->store, &error));
+  group = wr_store_group_create (f->store, "tx", FALSE, &error);
+  g_assert_no_error (error);
+  g_assert_true (wr_store_group_set_recording (f->store, "tx", "strict",
+          &error));
+  g_assert_true (wr_store_commit (f->store, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&group, wr_agent_group_free);
+  group = wr_store_group_get_by_name (f->store, "tx", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (group->recording, ==, "strict");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1404,6 +1547,8 @@ main (int argc, char **argv)
       { "recovery-codes-are-single-use", test_recovery_codes },
       { "roles", test_roles },
       { "groups-and-agents", test_groups_and_agents },
+      { "group-recording-policy-and-retention", test_group_policy },
+      { "group-policy-in-a-transaction", test_group_policy_transaction },
       { "grants-and-effective-permissions", test_grants_and_permissions },
       { "access-and-api-tokens", test_access_tokens },
       { "password-change-revokes-login-tokens",

@@ -424,6 +424,11 @@ wr_harness_free (WrHarness *h)
     child_kill (&c);
   }
   g_ptr_array_unref (h->clients);
+  if (h->motion) {
+    /* Before Xvfb goes: Xlib exits the process when its server dies. */
+    g_atomic_int_set (&h->motion_stop, 1);
+    g_thread_join (h->motion);
+  }
   child_kill (&h->agent);
   child_kill (&h->gateway);
   child_kill (&h->xvfb);
@@ -448,6 +453,32 @@ wr_harness_free (WrHarness *h)
   g_free (h->store_url);
   g_free (h->gateway_extra_config);
   g_free (h);
+}
+
+/* Repaints a small square at 60 Hz on its own X connection (see
+ * WrHarness.static_screen). */
+static gpointer
+motion_thread (gpointer data)
+{
+  WrHarness *h = data;
+  Display *dpy = XOpenDisplay (h->display);
+  Window root;
+  GC gc;
+  guint i = 0;
+
+  if (!dpy)
+    return NULL;
+  root = DefaultRootWindow (dpy);
+  gc = XCreateGC (dpy, root, 0, NULL);
+  while (!g_atomic_int_get (&h->motion_stop)) {
+    XSetForeground (dpy, gc, (i++ * 0x0f1b2d) & 0xffffff);
+    XFillRectangle (dpy, root, gc, h->width - 48, h->height - 48, 32, 32);
+    XSync (dpy, False);
+    g_usleep (G_USEC_PER_SEC / 60);
+  }
+  XFreeGC (dpy, gc);
+  XCloseDisplay (dpy);
+  return NULL;
 }
 
 gboolean
@@ -498,6 +529,8 @@ wr_harness_start_xvfb (WrHarness *h, GError **error)
   }
   h->display = g_strdup_printf (":%d", atoi (buf));
   g_printerr ("harness: Xvfb %dx%d on %s\n", h->width, h->height, h->display);
+  if (!h->static_screen && !h->motion)
+    h->motion = g_thread_new ("harness-motion", motion_thread, h);
   return TRUE;
 }
 
@@ -897,6 +930,8 @@ wr_http_response_free (WrHttpResponse *response)
     json_node_unref (response->json);
   g_strfreev (response->set_cookies);
   g_free (response->content_type);
+  g_clear_pointer (&response->raw, g_bytes_unref);
+  g_free (response->content_range);
   g_free (response);
 }
 
@@ -947,7 +982,8 @@ wr_harness_request (WrHarness *h, const char *method, const char *path,
   response->status = soup_message_get_status (msg);
   data = g_bytes_get_data (answer, &len);
   response->body = g_strndup (data ? data : "", len);
-  if (len > 0 && json_parser_load_from_data (parser, response->body, -1, NULL))
+  if (len > 0 && json_parser_load_from_data (parser, response->body, -1, NULL)
+      && json_parser_get_root (parser))
     response->json = json_node_ref (json_parser_get_root (parser));
   soup_message_headers_iter_init (&iter,
       soup_message_get_response_headers (msg));
@@ -957,6 +993,9 @@ wr_harness_request (WrHarness *h, const char *method, const char *path,
   response->set_cookies = g_strv_builder_end (cookies);
   response->content_type = g_strdup (soup_message_headers_get_content_type (
           soup_message_get_response_headers (msg), NULL));
+  response->raw = g_bytes_ref (answer);
+  response->content_range = g_strdup (soup_message_headers_get_one (
+          soup_message_get_response_headers (msg), "Content-Range"));
   return response;
 }
 

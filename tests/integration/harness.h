@@ -68,6 +68,15 @@ typedef struct {
   char *store_url;            /* [store] url (nullable: SQLite in state_dir) */
   char *gateway_extra_config; /* appended to the gateway's keyfile
                                * (nullable), e.g. "[auth]\nlockout-...=3\n" */
+
+  /* A desktop that moves: the agent captures on screen damage, so a bare
+   * Xvfb would stream about one frame a second. Unless static_screen is
+   * set before wr_harness_start_xvfb(), a thread repaints a 32x32 square
+   * in the root window's bottom-right corner at 60 Hz (the agent sends
+   * its full frame rate, as a desktop with a playing video would). */
+  gboolean static_screen;
+  GThread *motion;
+  gint motion_stop;
 } WrHarness;
 
 typedef struct {
@@ -76,6 +85,8 @@ typedef struct {
   JsonNode *json;             /* (nullable): the body when it is JSON */
   char **set_cookies;         /* every Set-Cookie header value (never NULL) */
   char *content_type;         /* (nullable): the Content-Type media type */
+  GBytes *raw;                /* the body as received (binary safe) */
+  char *content_range;        /* (nullable): the Content-Range header */
 } WrHttpResponse;
 
 void wr_http_response_free (WrHttpResponse *response);

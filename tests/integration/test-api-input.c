@@ -6,6 +6,7 @@
  *   /integration/api-input/BACKEND/oversized-bodies
  *   /integration/api-input/BACKEND/sql-metacharacters-round-trip
  *   /integration/api-input/BACKEND/path-arguments
+ *   /integration/api-input/BACKEND/group-policy
  *
  * Every refusal must be a 4xx with a JSON {code, message} that says what
  * is wrong and nothing about the inside (no SQL), never a 5xx; and the
@@ -69,10 +70,11 @@ static const Endpoint endpoints[] = {
   { "PATCH", "/api/v1/roles/" ROLE, AUTH_ADMIN,
     "{\"permissions\":[\"view\",\"control\"]}", "permissions:A" },
   { "POST", "/api/v1/groups", AUTH_ADMIN,
-    "{\"name\":\"new-group\",\"require_reason\":true}",
-    "name:S require_reason:b" },
+    "{\"name\":\"new-group\",\"require_reason\":true,"
+    "\"recording\":\"strict\"}", "name:S require_reason:b recording:s" },
+  /* at least one of require_reason, recording and retention_days */
   { "PATCH", "/api/v1/groups/default", AUTH_ADMIN,
-    "{\"require_reason\":true}", "require_reason:B" },
+    "{\"require_reason\":true}", "require_reason:b recording:s" },
   { "PUT", "/api/v1/agents/some-agent/group", AUTH_ADMIN,
     "{\"group\":\"default\"}", "group:S" },
   { "POST", "/api/v1/grants", AUTH_ADMIN,
@@ -1005,6 +1007,118 @@ test_path_arguments (gconstpointer data)
   wr_watchdog_disarm ();
 }
 
+/* The JSON of group @name from GET /api/v1/groups (asserted to exist). */
+static JsonObject *
+group_json (Gateway *g, const char *name, WrHttpResponse **keep)
+{
+  JsonObject *o = find_in (g, "/api/v1/groups", "groups", "name", name,
+      keep);
+
+  if (!o)
+    g_error ("GET /api/v1/groups has no group %s", name);
+  return o;
+}
+
+/* Recording policy and retention of a group through the API: accepted
+ * values round-trip (POST, PATCH, GET), bad ones are 400 and change
+ * nothing, and only an admin may set them. */
+static void
+test_group_policy (gconstpointer data)
+{
+  Gateway *g;
+  g_autofree char *before = NULL;
+  g_autoptr (WrHttpResponse) created = NULL;
+  g_autoptr (WrHttpResponse) patched = NULL;
+  g_autoptr (WrHttpResponse) list = NULL;
+  JsonObject *o;
+  const char *bad_create[] = {
+    "{\"name\":\"p-bad\",\"recording\":\"on\"}",
+    "{\"name\":\"p-bad\",\"recording\":\"\"}",
+    "{\"name\":\"p-bad\",\"recording\":\"STRICT\"}",
+    "{\"name\":\"p-bad\",\"recording\":\"strict \"}",
+    "{\"name\":\"p-bad\",\"retention_days\":-1}",
+    "{\"name\":\"p-bad\",\"retention_days\":36501}",
+    "{\"name\":\"p-bad\",\"retention_days\":\"30\"}",
+    "{\"name\":\"p-bad\",\"retention_days\":1.5}",
+    "{\"name\":\"p-bad\",\"retention_days\":true}",
+    "{\"name\":\"p-bad\",\"retention_days\":9223372036854775807}",
+  };
+  const char *bad_patch[] = {
+    "{\"recording\":\"always\"}", "{\"recording\":7}",
+    "{\"retention_days\":-5}", "{\"retention_days\":null}",
+    "{\"recording\":null}", "{\"require_reason\":false,"
+    "\"retention_days\":-1}", "{}",
+  };
+
+  wr_watchdog_arm (60);
+  g = gateway_for (GPOINTER_TO_INT (data));
+
+  created = wr_api_expect (g->h, "POST", "/api/v1/groups", g->h->token,
+      "{\"name\":\"p-vault\",\"recording\":\"strict\","
+      "\"retention_days\":30}", 201, NULL);
+  o = wr_api_object (created);
+  g_assert_cmpstr (json_object_get_string_member (o, "recording"), ==,
+      "strict");
+  g_assert_cmpint (json_object_get_int_member (o, "retention_days"), ==, 30);
+  g_assert_false (json_object_get_boolean_member (o, "require_reason"));
+
+  patched = wr_api_expect (g->h, "PATCH", "/api/v1/groups/p-vault",
+      g->h->token, "{\"recording\":\"best-effort\",\"retention_days\":0}",
+      200, NULL);
+  o = wr_api_object (patched);
+  g_assert_cmpstr (json_object_get_string_member (o, "recording"), ==,
+      "best-effort");
+  g_assert_cmpint (json_object_get_int_member (o, "retention_days"), ==, 0);
+  g_clear_pointer (&patched, wr_http_response_free);
+  /* one field alone leaves the others */
+  patched = wr_api_expect (g->h, "PATCH", "/api/v1/groups/p-vault",
+      g->h->token, "{\"require_reason\":true}", 200, NULL);
+  o = wr_api_object (patched);
+  g_assert_cmpstr (json_object_get_string_member (o, "recording"), ==,
+      "best-effort");
+  g_assert_true (json_object_get_boolean_member (o, "require_reason"));
+  o = group_json (g, "p-vault", &list);
+  g_assert_cmpstr (json_object_get_string_member (o, "recording"), ==,
+      "best-effort");
+  g_assert_cmpint (json_object_get_int_member (o, "retention_days"), ==, 0);
+  g_clear_pointer (&list, wr_http_response_free);
+  o = group_json (g, "default", &list);
+  g_assert_cmpstr (json_object_get_string_member (o, "recording"), ==, "off");
+  g_assert_cmpint (json_object_get_int_member (o, "retention_days"), ==, 0);
+
+  before = snapshot (g);
+  for (guint i = 0; i < G_N_ELEMENTS (bad_create); i++) {
+    g_autoptr (WrHttpResponse) r = wr_api (g->h, "POST", "/api/v1/groups",
+        g->h->token, bad_create[i]);
+    g_autofree char *what = g_strdup_printf ("POST /api/v1/groups %s",
+        bad_create[i]);
+    check_refusal (r, what, 400);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (bad_patch); i++) {
+    g_autoptr (WrHttpResponse) r = wr_api (g->h, "PATCH",
+        "/api/v1/groups/p-vault", g->h->token, bad_patch[i]);
+    g_autofree char *what = g_strdup_printf ("PATCH /api/v1/groups/p-vault "
+        "%s", bad_patch[i]);
+    check_refusal (r, what, 400);
+  }
+  {
+    /* not an admin, or nobody: no change either */
+    g_autoptr (WrHttpResponse) r1 = wr_api (g->h, "PATCH",
+        "/api/v1/groups/p-vault", g->user_token, "{\"recording\":\"off\"}");
+    g_autoptr (WrHttpResponse) r2 = wr_api (g->h, "PATCH",
+        "/api/v1/groups/p-vault", NULL, "{\"recording\":\"off\"}");
+    g_autoptr (WrHttpResponse) r3 = wr_api (g->h, "PATCH",
+        "/api/v1/groups/no-such", g->h->token, "{\"recording\":\"off\"}");
+
+    check_refusal (r1, "PATCH a group's recording as a non-admin", 403);
+    check_refusal (r2, "PATCH a group's recording unauthenticated", 401);
+    check_refusal (r3, "PATCH an unknown group's recording", 404);
+  }
+  assert_unchanged (g, before);
+  check_no_problems ();
+  wr_watchdog_disarm ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1022,6 +1136,7 @@ main (int argc, char **argv)
       { "oversized-bodies", test_oversized_bodies },
       { "sql-metacharacters-round-trip", test_sql_metacharacters },
       { "path-arguments", test_path_arguments },
+      { "group-policy", test_group_policy },
     };
     for (guint t = 0; t < G_N_ELEMENTS (tests); t++) {
       g_autofree char *path = g_strdup_printf ("/integration/api-input/%s/%s",

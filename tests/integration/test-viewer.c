@@ -42,6 +42,17 @@ struct _WrTestViewer {
   GstElement *webrtc;
   guint bus_watch;
 
+  /* Codec negotiation (issue #6): the ICE ufrag of the last offer (another
+   * one means a new connection), the video codec it offered, and
+   * a codec this viewer refuses as a browser that cannot decode it would
+   * (m=video 0 in the answer). */
+  char *offer_fingerprint;
+  char *offer_codec;            /* (locked) */
+  char *refuse_codec;           /* (locked) */
+  guint refused_answers;        /* (locked) */
+  guint restarts;
+  gboolean keep_profile_messages; /* (locked) */
+
   /* Written from streaming threads, read from the main thread. */
   GMutex lock;
   guint64 frames;               /* (locked) */
@@ -69,6 +80,9 @@ viewer_unref (WrTestViewer *v)
   g_free (v->fingerprint);
   g_free (v->token);
   g_free (v->sid);
+  g_free (v->offer_fingerprint);
+  g_free (v->offer_codec);
+  g_free (v->refuse_codec);
   g_clear_error (&v->connect_error);
   g_queue_clear_full (&v->messages, (GDestroyNotify) json_object_unref);
   g_queue_clear_full (&v->input_messages, g_free);
@@ -487,6 +501,22 @@ on_answer_created (GstPromise *promise, gpointer user_data)
   g_signal_emit_by_name (v->webrtc, "set-local-description", answer, NULL);
   text = gst_sdp_message_as_text (answer->sdp);
   gst_webrtc_session_description_free (answer);
+  g_mutex_lock (&v->lock);
+  if (v->refuse_codec && v->offer_codec
+      && g_ascii_strcasecmp (v->refuse_codec, v->offer_codec) == 0) {
+    /* What Chromium answers to a codec it cannot decode. */
+    char *m = strstr (text, "m=video ");
+    if (m) {
+      char *port = m + strlen ("m=video ");
+      char *end = port + strspn (port, "0123456789");
+      g_autofree char *head = g_strndup (text, port - text);
+      char *rewritten = g_strconcat (head, "0", end, NULL);
+      g_free (text);
+      text = rewritten;
+      v->refused_answers++;
+    }
+  }
+  g_mutex_unlock (&v->lock);
   queue_outgoing (v, "sdp.answer", text, 0);
 }
 
@@ -604,7 +634,26 @@ on_input_message (GstWebRTCDataChannel *channel, const char *text,
     gpointer user_data)
 {
   WrTestViewer *v = user_data;
+  gboolean keep;
 
+  g_mutex_lock (&v->lock);
+  keep = v->keep_profile_messages;
+  g_mutex_unlock (&v->lock);
+  /* The agent's pipeline profile messages (`profiles` when the channel
+   * opens, `profile.changed`) only reach tests that ask for them. */
+  if (!keep && text) {
+    g_autoptr (JsonParser) parser = json_parser_new ();
+    JsonNode *root;
+    if (json_parser_load_from_data (parser, text, -1, NULL)
+        && (root = json_parser_get_root (parser))
+        && JSON_NODE_HOLDS_OBJECT (root)) {
+      const char *type = json_object_get_string_member_with_default (
+          json_node_get_object (root), "type", "");
+      if (g_str_equal (type, "profiles")
+          || g_str_equal (type, "profile.changed"))
+        return;
+    }
+  }
   g_mutex_lock (&v->lock);
   g_queue_push_tail (&v->input_messages, g_strdup (text ? text : ""));
   g_mutex_unlock (&v->lock);
@@ -707,12 +756,73 @@ create_pipeline (WrTestViewer *v)
   return TRUE;
 }
 
+/* The value of the first @attr line of @sdp ("a=ATTR:VALUE"), or NULL. */
+static char *
+sdp_attribute (const char *sdp, const char *attr)
+{
+  g_autofree char *needle = g_strdup_printf ("a=%s:", attr);
+  const char *at = strstr (sdp, needle);
+  const char *end;
+
+  if (!at)
+    return NULL;
+  at += strlen (needle);
+  end = at + strcspn (at, "\r\n");
+  return g_strndup (at, end - at);
+}
+
+static void
+stop_pipeline (WrTestViewer *v)
+{
+  if (!v->pipeline)
+    return;
+  gst_element_set_state (v->pipeline, GST_STATE_NULL);
+  if (v->bus_watch) {
+    g_autoptr (GstBus) bus = gst_pipeline_get_bus (GST_PIPELINE (v->pipeline));
+    gst_bus_remove_watch (bus);
+    v->bus_watch = 0;
+  }
+  gst_clear_object (&v->pipeline);
+  v->webrtc = NULL;
+  g_mutex_lock (&v->lock);
+  g_clear_object (&v->input);
+  g_mutex_unlock (&v->lock);
+}
+
 static void
 handle_offer (WrTestViewer *v, const char *sdp)
 {
   GstSDPMessage *message = NULL;
   GstWebRTCSessionDescription *offer;
   GstPromise *promise;
+  g_autofree char *fingerprint = sdp_attribute (sdp, "ice-ufrag");
+  char *rtpmap = NULL;
+
+  /* An offer with other ICE credentials is a new connection (the agent
+   * restarts it after a refused codec; the agent never restarts ICE on a
+   * running one): answer it with a new one, as the web client does. (The
+   * DTLS fingerprint stays: GStreamer shares one certificate per
+   * process.) */
+  if (v->pipeline && fingerprint && v->offer_fingerprint
+      && g_strcmp0 (fingerprint, v->offer_fingerprint) != 0) {
+    stop_pipeline (v);
+    v->restarts++;
+  }
+  g_free (v->offer_fingerprint);
+  v->offer_fingerprint = g_steal_pointer (&fingerprint);
+  /* The codec of the video m-line: its first a=rtpmap after m=video. */
+  {
+    const char *video = strstr (sdp, "m=video ");
+    g_autofree char *map = video ? sdp_attribute (video, "rtpmap") : NULL;
+    if (map && (rtpmap = strchr (map, ' '))) {
+      char *slash = strchr (rtpmap + 1, '/');
+      g_mutex_lock (&v->lock);
+      g_free (v->offer_codec);
+      v->offer_codec = g_strndup (rtpmap + 1,
+          slash ? (gsize) (slash - rtpmap - 1) : strlen (rtpmap + 1));
+      g_mutex_unlock (&v->lock);
+    }
+  }
 
   if (!v->pipeline && !create_pipeline (v)) {
     g_mutex_lock (&v->lock);
@@ -927,6 +1037,57 @@ wr_test_viewer_describe (WrTestViewer *v)
 }
 
 /* ---------------------------------------------------------------------- */
+
+void
+wr_test_viewer_refuse_codec (WrTestViewer *v, const char *codec)
+{
+  g_mutex_lock (&v->lock);
+  g_free (v->refuse_codec);
+  v->refuse_codec = g_strdup (codec);
+  g_mutex_unlock (&v->lock);
+}
+
+void
+wr_test_viewer_keep_profile_messages (WrTestViewer *v, gboolean keep)
+{
+  g_mutex_lock (&v->lock);
+  v->keep_profile_messages = keep;
+  g_mutex_unlock (&v->lock);
+}
+
+guint
+wr_test_viewer_get_offers (WrTestViewer *v)
+{
+  return v->offers;
+}
+
+guint
+wr_test_viewer_get_refused_answers (WrTestViewer *v)
+{
+  guint n;
+
+  g_mutex_lock (&v->lock);
+  n = v->refused_answers;
+  g_mutex_unlock (&v->lock);
+  return n;
+}
+
+guint
+wr_test_viewer_get_restarts (WrTestViewer *v)
+{
+  return v->restarts;
+}
+
+char *
+wr_test_viewer_get_offer_codec (WrTestViewer *v)
+{
+  char *codec;
+
+  g_mutex_lock (&v->lock);
+  codec = g_strdup (v->offer_codec);
+  g_mutex_unlock (&v->lock);
+  return codec;
+}
 
 void
 wr_test_viewer_free (WrTestViewer *v)

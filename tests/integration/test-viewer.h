@@ -112,6 +112,27 @@ JsonObject *wr_test_viewer_wait_input_message (WrTestViewer *v,
     guint timeout_ms);
 
 /**
+ * wr_test_viewer_refuse_codec:
+ * @codec: (nullable): an encoding name ("H264"); offers whose video has it
+ *   are answered with `m=video 0`, as Chromium answers a codec it cannot
+ *   decode. An offer with a new ICE ufrag (the agent restarting the
+ *   connection) is answered by a new webrtcbin, as the web client does.
+ */
+void wr_test_viewer_refuse_codec (WrTestViewer *v, const char *codec);
+
+/* Whether wr_test_viewer_wait_input_message() also returns the agent's
+ * `profiles` and `profile.changed` messages (default: dropped). */
+void wr_test_viewer_keep_profile_messages (WrTestViewer *v, gboolean keep);
+
+/* Offers received, answers rewritten to refuse, connections restarted. */
+guint wr_test_viewer_get_offers (WrTestViewer *v);
+guint wr_test_viewer_get_refused_answers (WrTestViewer *v);
+guint wr_test_viewer_get_restarts (WrTestViewer *v);
+
+/* (transfer full) (nullable): the video codec of the last offer. */
+char *wr_test_viewer_get_offer_codec (WrTestViewer *v);
+
+/**
  * wr_test_viewer_describe:
  * Returns: (transfer full): one line on the session's progress (offer,
  * answer, candidates, ICE and connection state, frames) for failure

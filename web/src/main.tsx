@@ -11,6 +11,8 @@ import { MachinesPage } from './pages/machines';
 import { SessionPage } from './pages/session';
 import { AccountPage } from './pages/account';
 import { AdminPage } from './pages/admin/admin-page';
+import { RecordingsPage } from './pages/recordings';
+import { AuditPage } from './pages/audit';
 
 // Where to go back to after a forced sign-in (a 401 in the middle of work).
 let afterLogin: Route = { name: 'machines' };
@@ -29,6 +31,15 @@ function parseCurrent(): Route {
   if (h.startsWith('#/account')) return { name: 'account' };
   const m = /^#\/admin\/(users|roles|groups|grants)$/.exec(h);
   if (m) return { name: 'admin', section: m[1] as 'users' };
+  if (h.startsWith('#/audit')) return { name: 'audit' };
+  const r = /^#\/recordings(?:\/([^/?]+))?$/.exec(h);
+  if (r) {
+    try {
+      return r[1] ? { name: 'recordings', id: decodeURIComponent(r[1]) } : { name: 'recordings' };
+    } catch {
+      return { name: 'recordings' };
+    }
+  }
   return { name: 'machines' };
 }
 
@@ -77,11 +88,22 @@ function App() {
   }
   switch (route.name) {
     case 'session':
-      return <SessionPage key={route.agent + (route.viewOnly ? '#view' : '')} agentId={route.agent} viewOnly={route.viewOnly === true} />;
+      return (
+        <SessionPage
+          key={route.agent + (route.viewOnly ? '#view' : '') + (route.record ? '#record' : '')}
+          agentId={route.agent}
+          viewOnly={route.viewOnly === true}
+          record={route.record === true}
+        />
+      );
     case 'account':
       return <AccountPage />;
     case 'admin':
       return <AdminPage section={route.section} />;
+    case 'recordings':
+      return <RecordingsPage id={route.id} />;
+    case 'audit':
+      return <AuditPage />;
     default:
       return <MachinesPage />;
   }

@@ -10,9 +10,11 @@ export type Route =
   | { name: 'login'; error?: string }
   | { name: 'sso' }
   | { name: 'machines' }
-  | { name: 'session'; agent: string; viewOnly?: boolean }
+  | { name: 'session'; agent: string; viewOnly?: boolean; record?: boolean }
   | { name: 'account' }
-  | { name: 'admin'; section: AdminSection };
+  | { name: 'admin'; section: AdminSection }
+  | { name: 'recordings'; id?: string }
+  | { name: 'audit' };
 
 export function parseRoute(hash: string): Route {
   const full = hash.replace(/^#/, '');
@@ -26,6 +28,16 @@ export function parseRoute(hash: string): Route {
   }
   if (path === '/sso') return { name: 'sso' };
   if (path === '/account') return { name: 'account' };
+  if (path === '/audit') return { name: 'audit' };
+  if (path === '/recordings' || path === '/recordings/') return { name: 'recordings' };
+  const rec = /^\/recordings\/([^/]+)$/.exec(path);
+  if (rec) {
+    try {
+      return { name: 'recordings', id: decodeURIComponent(rec[1]) };
+    } catch {
+      return { name: 'recordings' };
+    }
+  }
   if (path === '/admin' || path === '/admin/') return { name: 'admin', section: 'users' };
   const admin = /^\/admin\/([a-z]+)$/.exec(path);
   if (admin && (ADMIN_SECTIONS as string[]).includes(admin[1])) {
@@ -35,7 +47,11 @@ export function parseRoute(hash: string): Route {
   if (m) {
     try {
       const agent = decodeURIComponent(m[1]);
-      return query.get('mode') === 'view' ? { name: 'session', agent, viewOnly: true } : { name: 'session', agent };
+      const route: Route = { name: 'session', agent };
+      if (query.get('mode') === 'view') route.viewOnly = true;
+      // Asks for the `record` scope: the session is recorded (best effort).
+      if (query.get('record') === '1') route.record = true;
+      return route;
     } catch {
       return { name: 'machines' };
     }
@@ -51,12 +67,21 @@ export function hrefFor(route: Route): string {
       return '#/sso';
     case 'machines':
       return '#/machines';
-    case 'session':
-      return '#/session/' + encodeURIComponent(route.agent) + (route.viewOnly ? '?mode=view' : '');
+    case 'session': {
+      const q = new URLSearchParams();
+      if (route.viewOnly) q.set('mode', 'view');
+      if (route.record) q.set('record', '1');
+      const qs = q.toString();
+      return '#/session/' + encodeURIComponent(route.agent) + (qs ? '?' + qs : '');
+    }
     case 'account':
       return '#/account';
     case 'admin':
       return '#/admin/' + route.section;
+    case 'recordings':
+      return route.id ? '#/recordings/' + encodeURIComponent(route.id) : '#/recordings';
+    case 'audit':
+      return '#/audit';
   }
 }
 

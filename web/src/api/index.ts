@@ -11,3 +11,5 @@ export * from './users';
 export * from './roles';
 export * from './groups';
 export * from './grants';
+export * from './audit';
+export * from './recordings';

@@ -6,17 +6,29 @@ import { hrefFor } from '../router';
 export type OpenMode = 'control' | 'view';
 
 /** One machine in the list, with the ways the user may open it. */
-export function MachineRow({ agent, onOpen }: { agent: Agent; onOpen: (agent: Agent, mode: OpenMode) => void }) {
+export function MachineRow({
+  agent,
+  onOpen,
+  record = false,
+  onRecordChange,
+}: {
+  agent: Agent;
+  onOpen: (agent: Agent, mode: OpenMode) => void;
+  /** "Record this session" ticked (offered to holders of `record` on this machine). */
+  record?: boolean;
+  onRecordChange?: (record: boolean) => void;
+}) {
   const displays = agent.displays ?? [];
   const viewers = (agent.pipelines ?? []).reduce((n, p) => n + (p.peers || 0), 0);
   // A gateway from before roles sends no permissions: offer what it offered.
   const perms = agent.permissions;
   const canControl = perms === undefined || perms.includes('control');
+  const canRecord = perms !== undefined && perms.includes('record') && onRecordChange !== undefined;
 
   const action = (mode: OpenMode, label: string, primary: boolean, testId: string) => (
     <a
       class={'btn btn-small ' + (primary ? 'btn-primary' : 'btn-secondary')}
-      href={hrefFor({ name: 'session', agent: agent.id, viewOnly: mode === 'view' })}
+      href={hrefFor({ name: 'session', agent: agent.id, viewOnly: mode === 'view', record: record && canRecord })}
       data-testid={testId}
       onClick={(e) => {
         e.preventDefault();
@@ -96,7 +108,20 @@ export function MachineRow({ agent, onOpen }: { agent: Agent; onOpen: (agent: Ag
           <span class="meta-value">{agent.online ? viewers : formatAgo(agent.last_seen)}</span>
         </div>
       </div>
-      <div class="machine-action">{actions}</div>
+      <div class="machine-action">
+        <div class="machine-buttons">{actions}</div>
+        {agent.online && canRecord && (
+          <label class="record-check" title="Ask the gateway to record the session you open (it is audited)">
+            <input
+              type="checkbox"
+              checked={record}
+              onChange={(e) => onRecordChange?.(e.currentTarget.checked)}
+              data-testid="record-session"
+            />
+            Record this session
+          </label>
+        )}
+      </div>
     </li>
   );
 }

@@ -14,6 +14,8 @@ export function MachinesPage() {
   const [agents, setAgents] = useState<Agent[] | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [asking, setAsking] = useState<{ agent: Agent; mode: OpenMode } | null>(null);
+  // Machines whose next session is to be recorded ("Record this session").
+  const [recordFor, setRecordFor] = useState<Set<string>>(new Set());
 
   useEffect(() => {
     let cancelled = false;
@@ -40,7 +42,19 @@ export function MachinesPage() {
   }, []);
 
   const go = (agent: Agent, mode: OpenMode) =>
-    navigate({ name: 'session', agent: agent.id, viewOnly: mode === 'view' });
+    navigate({
+      name: 'session',
+      agent: agent.id,
+      viewOnly: mode === 'view',
+      record: recordFor.has(agent.id) && (agent.permissions ?? []).includes('record'),
+    });
+  const setRecord = (id: string, on: boolean) =>
+    setRecordFor((old) => {
+      const next = new Set(old);
+      if (on) next.add(id);
+      else next.delete(id);
+      return next;
+    });
 
   const open = (agent: Agent, mode: OpenMode) => {
     if (!agent.online) return;
@@ -77,7 +91,13 @@ export function MachinesPage() {
       {agents && agents.length > 0 && (
         <ul class="machines" aria-label="Machines">
           {agents.map((a) => (
-            <MachineRow key={a.id} agent={a} onOpen={open} />
+            <MachineRow
+              key={a.id}
+              agent={a}
+              onOpen={open}
+              record={recordFor.has(a.id)}
+              onRecordChange={(on) => setRecord(a.id, on)}
+            />
           ))}
         </ul>
       )}

@@ -4,10 +4,11 @@ import { Logo, Spinner } from '../ui/basics';
 import { ReasonDialog } from '../ui/reason-dialog';
 import { takeSessionReason } from '../session-intent';
 import { InputController } from '../input/input-controller';
-import { SessionClient, type EndInfo, type Phase } from '../rtc/session-client';
+import { SessionClient, type EndInfo, type Phase, type RecordingState } from '../rtc/session-client';
 import { readStats, type SessionStats, type StatsSample } from '../rtc/stats';
 import { navigate } from '../router';
 import { CommandsPanel, applyCommandEvent, type CommandRun } from './commands-panel';
+import { ProfilePicker } from './session/profile-picker';
 
 declare global {
   interface Window {
@@ -28,23 +29,70 @@ function fmt(v: number | null, digits = 0, unit = ''): string {
   return v === null ? '—' : v.toFixed(digits) + unit;
 }
 
+/** What the viewer is told about recording; `wasOn` tells "stopped" from "never recorded". */
+export interface RecordingInfo {
+  state: RecordingState;
+  reason?: string;
+  wasOn: boolean;
+}
+
+/** The status bar's recording notice: red while recorded, amber when the recording has a gap. */
+function RecordingStat({ rec }: { rec: RecordingInfo | null }) {
+  if (!rec || (rec.state === 'off' && !rec.wasOn)) return null;
+  if (rec.state === 'on') {
+    return (
+      <span class="stat stat-rec" data-stat="recording" data-state="on" role="status" title="A recorder is saving this session's video; it is audited">
+        <span class="rec-badge" data-testid="rec-badge">
+          ● REC
+        </span>
+        This session is recorded
+      </span>
+    );
+  }
+  if (rec.state === 'interrupted') {
+    return (
+      <span
+        class="stat stat-rec"
+        data-stat="recording"
+        data-state="interrupted"
+        role="status"
+        title={'The recorder lost the stream; the gap is audited' + (rec.reason ? ` (${rec.reason})` : '')}
+      >
+        <span class="rec-badge rec-badge-warn" data-testid="rec-badge">
+          ● REC
+        </span>
+        Recording interrupted{rec.reason ? `: ${rec.reason}` : ''}
+      </span>
+    );
+  }
+  return (
+    <span class="stat stat-rec" data-stat="recording" data-state="off" role="status" title={rec.reason}>
+      <span class="rec-badge rec-badge-off">REC</span>
+      Recording stopped
+    </span>
+  );
+}
+
 function StatusBar({
   phase,
   stats,
   connection,
   inputReady,
   viewOnly,
+  recording,
 }: {
   phase: Phase;
   stats: SessionStats | null;
   connection: string;
   inputReady: boolean;
   viewOnly: boolean;
+  recording: RecordingInfo | null;
 }) {
   const s = stats;
   const stateClass = phase === 'connected' ? 'dot-ok' : phase === 'ended' ? 'dot-bad' : 'dot-wait';
   return (
     <footer class="statusbar" data-testid="statusbar" aria-live="off">
+      <RecordingStat rec={phase === 'ended' ? null : recording} />
       <span class="stat" data-stat="state" title="Peer connection state">
         <span class={'dot ' + stateClass} />
         {phase === 'connected' ? connection : PHASE_TEXT[phase]}
@@ -120,7 +168,16 @@ function Toggle({
   );
 }
 
-export function SessionPage({ agentId, viewOnly: askedViewOnly }: { agentId: string; viewOnly: boolean }) {
+export function SessionPage({
+  agentId,
+  viewOnly: askedViewOnly,
+  record = false,
+}: {
+  agentId: string;
+  viewOnly: boolean;
+  /** Ask for the `record` scope: the session is recorded (granted only to holders of `record`). */
+  record?: boolean;
+}) {
   const [agent, setAgent] = useState<Agent | null>(null);
   const [reason, setReason] = useState<string | undefined>(() => takeSessionReason(agentId));
   const [askReason, setAskReason] = useState(false);
@@ -139,6 +196,7 @@ export function SessionPage({ agentId, viewOnly: askedViewOnly }: { agentId: str
   const [wasConnected, setWasConnected] = useState(false);
   const [commandRuns, setCommandRuns] = useState<CommandRun[]>([]);
   const [commandsOpen, setCommandsOpen] = useState(false);
+  const [recording, setRecording] = useState<RecordingInfo | null>(null);
 
   const videoRef = useRef<HTMLVideoElement>(null);
   const stageRef = useRef<HTMLDivElement>(null);
@@ -171,8 +229,10 @@ export function SessionPage({ agentId, viewOnly: askedViewOnly }: { agentId: str
     setConnection('new');
     setWasConnected(false);
     setCommandRuns([]);
+    setRecording(null);
     // `command` is granted only when the user has it; asking costs nothing.
     const scopes = askedViewOnly ? ['view', 'command'] : ['view', 'control', 'command'];
+    if (record) scopes.push('record');
     const client = new SessionClient(agentId, token, {
       onPhase: (p) => {
         setPhase(p);
@@ -207,6 +267,8 @@ export function SessionPage({ agentId, viewOnly: askedViewOnly }: { agentId: str
       },
       onGranted: setGranted,
       onCommand: (ev) => setCommandRuns((runs) => applyCommandEvent(runs, ev)),
+      onRecording: (state, why) =>
+        setRecording((old) => ({ state, reason: why, wasOn: (old?.wasOn ?? false) || state !== 'off' })),
     }, { scopes, reason });
     clientRef.current = client;
     client.start();
@@ -333,6 +395,15 @@ export function SessionPage({ agentId, viewOnly: askedViewOnly }: { agentId: str
             <strong>{title}</strong>
             {agent?.name && agent.name !== agentId && <span class="mono dim">{agentId}</span>}
           </span>
+          {!ended && recording && recording.state !== 'off' && (
+            <span
+              class={'rec-pill' + (recording.state === 'interrupted' ? ' rec-pill-warn' : '')}
+              title={recording.state === 'on' ? 'This session is recorded' : 'Recording interrupted'}
+              data-testid="rec-pill"
+            >
+              ● REC
+            </span>
+          )}
         </div>
         <div class="toolbar-right">
           {viewOnly ? (
@@ -357,6 +428,7 @@ export function SessionPage({ agentId, viewOnly: askedViewOnly }: { agentId: str
           />
             </>
           )}
+          <ProfilePicker hidden={viewOnly || ended} />
           {canCommand && (
             <button
               type="button"
@@ -427,7 +499,14 @@ export function SessionPage({ agentId, viewOnly: askedViewOnly }: { agentId: str
       {canCommand && commandsOpen && (
         <CommandsPanel runs={commandRuns} onRun={runCommand} disabled={ended} />
       )}
-      <StatusBar phase={phase} stats={stats} connection={connection} inputReady={inputReady} viewOnly={viewOnly} />
+      <StatusBar
+        phase={phase}
+        stats={stats}
+        connection={connection}
+        inputReady={inputReady}
+        viewOnly={viewOnly}
+        recording={recording}
+      />
       {askReason && (
         <ReasonDialog
           machine={title}

@@ -2,6 +2,8 @@
 // RTCPeerConnection it negotiates (docs/protocol.md, "The client channel").
 // The agent is the offerer; this side answers and trickles candidates.
 
+import { agentChannel } from './agent-channel';
+
 export type Phase =
   | 'connecting' // WebSocket opening
   | 'requesting' // session.request sent, waiting for the grant
@@ -37,7 +39,12 @@ export interface SessionCallbacks {
   onGranted(scopes: string[]): void;
   /** Commands: acceptance, output, exit and refusals. */
   onCommand?(event: CommandEvent): void;
+  /** Whether the session is recorded: from session.granted, then session.recording. */
+  onRecording?(state: RecordingState, reason?: string): void;
 }
+
+/** docs/protocol.md: session.granted `recording`, session.recording `state`. */
+export type RecordingState = 'on' | 'interrupted' | 'off';
 
 export interface SessionOptions {
   /** Asked for; the gateway grants their intersection with the user's rights. */
@@ -73,6 +80,12 @@ function describeError(code: string, message: string): EndInfo {
       return { code, message: 'Your sign-in is no longer valid.', retryable: false };
     case 'internal':
       return { code, message: 'The gateway failed to start the session. Its log has the details.', retryable: true };
+    case 'recording_unavailable':
+      return {
+        code,
+        message: 'Sessions on this machine must be recorded and no recorder is available right now. Try again in a moment or ask an administrator.',
+        retryable: true,
+      };
     default:
       return { code, message: message ? `${message} (${code})` : `Error: ${code}`, retryable: true };
   }
@@ -96,6 +109,11 @@ function closeMessage(ev: CloseEvent): string {
     default:
       return `The connection to the gateway closed (code ${ev.code}${reason}).`;
   }
+}
+
+function iceUfrag(sdp: string): string | null {
+  const m = /^a=ice-ufrag:(\S+)/m.exec(sdp);
+  return m ? m[1] : null;
 }
 
 export class SessionClient {
@@ -254,6 +272,7 @@ export class SessionClient {
             : this.options.scopes;
           this.control = scopes.includes('control');
           this.cb.onGranted(scopes);
+          this.cb.onRecording?.(msg.recording === true ? 'on' : 'off');
         }
         this.setPhase('negotiating');
         break;
@@ -272,6 +291,12 @@ export class SessionClient {
           message: `The remote side ended the session${typeof msg.reason === 'string' && msg.reason ? ` (${msg.reason})` : ''}.`,
           retryable: true,
         });
+        break;
+      case 'session.recording':
+        if (msg.sid !== this.sid) return;
+        if (msg.state === 'on' || msg.state === 'interrupted' || msg.state === 'off') {
+          this.cb.onRecording?.(msg.state, typeof msg.reason === 'string' && msg.reason ? msg.reason : undefined);
+        }
         break;
       case 'command.accepted':
         if (msg.sid !== this.sid || typeof msg.cid !== 'string' || typeof msg.ref !== 'string') return;
@@ -334,7 +359,7 @@ export class SessionClient {
     const aboutRequest = msg.ref === this.requestId || (!this.sid && msg.ref === undefined);
     if (
       aboutRequest ||
-      (this.phase !== 'connected' && ['agent_offline', 'not_found', 'forbidden', 'reason_required'].includes(code))
+      (this.phase !== 'connected' && ['agent_offline', 'not_found', 'forbidden', 'reason_required', 'recording_unavailable'].includes(code))
     ) {
       this.finish(describeError(code, text));
       return;
@@ -372,17 +397,22 @@ export class SessionClient {
       const ch = ev.channel;
       if (ch.label !== 'input') return;
       this.input = ch;
-      const update = () => this.cb.onInputChannel(ch.readyState === 'open' ? ch : null);
+      const update = () => {
+        this.cb.onInputChannel(ch.readyState === 'open' ? ch : null);
+        if (this.input === ch) agentChannel.attach(ch.readyState === 'open' ? ch : null);
+      };
       ch.onopen = update;
       ch.onclose = () => {
         if (this.input === ch) this.input = null;
         update();
       };
       ch.onmessage = (m) => {
-        // The agent only ever answers with errors (out_of_range, rate_limited).
+        // Errors (out_of_range, rate_limited), and the pipeline profiles.
         if (typeof m.data !== 'string') return;
         try {
           const err = JSON.parse(m.data) as Message;
+          agentChannel.receive(err);
+          if (err.type === 'error' && typeof err.ref === 'string' && err.ref.startsWith('profile-')) return;
           if (err.type === 'error' && err.code === 'rate_limited') this.cb.onNotice('Input is being rate limited by the remote machine.');
           else if (err.type === 'error') console.warn('webremote: input error', err.code, err.message);
         } catch {
@@ -414,6 +444,16 @@ export class SessionClient {
   }
 
   private async answer(sdp: string): Promise<void> {
+    // An offer with other ICE credentials is a new connection (the agent
+    // restarts it after this browser refused a codec): answer it with a new
+    // RTCPeerConnection (docs/protocol.md, "The client channel").
+    if (this.pc?.remoteDescription && iceUfrag(sdp) !== iceUfrag(this.pc.remoteDescription.sdp)) {
+      const old = this.pc;
+      old.onconnectionstatechange = null;
+      old.close();
+      this.pc = null;
+      this.cb.onPeerConnection(null);
+    }
     if (!this.pc) {
       this.pc = this.createPeerConnection();
       this.cb.onPeerConnection(this.pc);
@@ -458,6 +498,7 @@ export class SessionClient {
       this.input = null;
     }
     this.cb.onInputChannel(null);
+    agentChannel.attach(null);
     if (this.pc) {
       this.pc.onconnectionstatechange = null;
       this.pc.close();

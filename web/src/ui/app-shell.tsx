@@ -5,7 +5,7 @@ import { hrefFor, navigate, type Route } from '../router';
 import { Logo } from './basics';
 import { useUser } from './use-auth';
 
-type Section = 'machines' | 'account' | 'admin';
+type Section = 'machines' | 'account' | 'admin' | 'recordings' | 'audit';
 
 function NavLink({ route, active, children, testId }: { route: Route; active: boolean; children: ComponentChildren; testId: string }) {
   return (
@@ -21,10 +21,11 @@ function NavLink({ route, active, children, testId }: { route: Route; active: bo
 }
 
 /** The light pages' frame: top bar with navigation, the user and Sign out. */
-export function AppShell({ section, children }: { section: Section; children: ComponentChildren }) {
+export function AppShell({ section, children, wide = false }: { section: Section; children: ComponentChildren; wide?: boolean }) {
   const user = useUser();
   const [signingOut, setSigningOut] = useState(false);
   const isAdmin = hasPermission('admin');
+  const isAuditor = hasPermission('audit');
 
   const signOut = async () => {
     setSigningOut(true);
@@ -55,6 +56,16 @@ export function AppShell({ section, children }: { section: Section; children: Co
                 Account
               </NavLink>
             )}
+            {isAuditor && (
+              <NavLink route={{ name: 'recordings' }} active={section === 'recordings'} testId="nav-recordings">
+                Recordings
+              </NavLink>
+            )}
+            {isAuditor && (
+              <NavLink route={{ name: 'audit' }} active={section === 'audit'} testId="nav-audit">
+                Audit
+              </NavLink>
+            )}
             {isAdmin && (
               <NavLink route={{ name: 'admin', section: 'users' }} active={section === 'admin'} testId="nav-admin">
                 Administration
@@ -71,7 +82,7 @@ export function AppShell({ section, children }: { section: Section; children: Co
           </button>
         </div>
       </header>
-      <main class="content">{children}</main>
+      <main class={'content' + (wide ? ' content-wide' : '')}>{children}</main>
     </div>
   );
 }

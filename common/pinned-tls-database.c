@@ -1,7 +1,7 @@
-/* webremote-agent: a GTlsDatabase that trusts one pinned certificate. */
+/* webremote: a GTlsDatabase that trusts one pinned certificate. */
 #include "config.h"
 
-#include "agent/pinned-tls-database.h"
+#include "common/pinned-tls-database.h"
 
 #include "common/crypto.h"
 

@@ -1,4 +1,4 @@
-/* webremote-agent: reconnect delays with full-jitter exponential backoff. */
+/* webremote: reconnect delays with full-jitter exponential backoff. */
 #pragma once
 
 #include <glib.h>

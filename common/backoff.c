@@ -1,7 +1,7 @@
-/* webremote-agent: reconnect delays with full-jitter exponential backoff. */
+/* webremote: reconnect delays with full-jitter exponential backoff. */
 #include "config.h"
 
-#include "agent/backoff.h"
+#include "common/backoff.h"
 
 void
 wr_backoff_init (WrBackoff *b, guint min_ms, guint max_ms)

@@ -1,4 +1,4 @@
-/* webremote-agent: a GTlsDatabase that trusts one pinned certificate. */
+/* webremote: a GTlsDatabase that trusts one pinned certificate. */
 #pragma once
 
 #include <gio/gio.h>
