@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "agent/input-channel.h"
+#include "pipelines/webrtc-ice.h"
 
 GST_DEBUG_CATEGORY_STATIC (wr_peer_debug);
 #define GST_CAT_DEFAULT wr_peer_debug
@@ -633,97 +634,6 @@ connect_ref (gpointer instance, const char *signal, GCallback callback,
       (GClosureNotify) (void (*) (void)) g_object_unref, 0);
 }
 
-static void
-configure_ice (WrPeer *self, const char *const *ice_addresses,
-    JsonArray *ice_servers)
-{
-  g_autoptr (GstWebRTCICE) ice = NULL;
-
-  g_object_get (self->webrtc, "ice-agent", &ice, NULL);
-  if (ice && g_object_class_find_property (G_OBJECT_GET_CLASS (ice),
-          "agent")) {
-    g_autoptr (GObject) nice = NULL;
-    /* No UPnP port mapping: its SSDP discovery multicasts on every
-     * interface, whatever the ICE address restriction says, and an agent
-     * that dials out has no use for it. */
-    g_object_get (ice, "agent", &nice, NULL);
-    if (nice && g_object_class_find_property (G_OBJECT_GET_CLASS (nice),
-            "upnp"))
-      g_object_set (nice, "upnp", FALSE, NULL);
-  }
-  if (ice && ice_addresses && ice_addresses[0]) {
-    /* libnice gathers every interface but loopback; restrict it to the
-     * configured addresses (platform-notes.md), UDP only. */
-    for (int i = 0; ice_addresses[i]; i++) {
-      gboolean ok = FALSE;
-      g_signal_emit_by_name (ice, "add-local-ip-address", ice_addresses[i],
-          &ok);
-      if (!ok)
-        g_warning ("session %s: ICE refused local address %s", self->sid,
-            ice_addresses[i]);
-    }
-    if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "ice-tcp"))
-      g_object_set (ice, "ice-tcp", FALSE, NULL);
-  }
-
-  for (guint i = 0; ice_servers && i < json_array_get_length (ice_servers);
-      i++) {
-    JsonNode *node = json_array_get_element (ice_servers, i);
-    JsonObject *server;
-    JsonNode *urls_node;
-    const char *username = NULL, *credential = NULL;
-    g_autoptr (GPtrArray) urls = g_ptr_array_new ();
-
-    if (!JSON_NODE_HOLDS_OBJECT (node))
-      continue;
-    server = json_node_get_object (node);
-    urls_node = json_object_get_member (server, "urls");
-    if (urls_node && JSON_NODE_HOLDS_VALUE (urls_node)
-        && json_node_get_value_type (urls_node) == G_TYPE_STRING) {
-      g_ptr_array_add (urls, (gpointer) json_node_get_string (urls_node));
-    } else if (urls_node && JSON_NODE_HOLDS_ARRAY (urls_node)) {
-      JsonArray *a = json_node_get_array (urls_node);
-      for (guint j = 0; j < json_array_get_length (a); j++) {
-        JsonNode *u = json_array_get_element (a, j);
-        if (JSON_NODE_HOLDS_VALUE (u)
-            && json_node_get_value_type (u) == G_TYPE_STRING)
-          g_ptr_array_add (urls, (gpointer) json_node_get_string (u));
-      }
-    }
-    if (json_object_has_member (server, "username"))
-      username = json_object_get_string_member_with_default (server,
-          "username", NULL);
-    if (json_object_has_member (server, "credential"))
-      credential = json_object_get_string_member_with_default (server,
-          "credential", NULL);
-
-    for (guint j = 0; j < urls->len; j++) {
-      const char *url = urls->pdata[j];
-      if (g_str_has_prefix (url, "stun:")) {
-        g_autofree char *stun = g_strconcat ("stun://", url + 5, NULL);
-        g_object_set (self->webrtc, "stun-server", stun, NULL);
-      } else if ((g_str_has_prefix (url, "turn:")
-              || g_str_has_prefix (url, "turns:")) && username
-          && credential) {
-        gboolean tls = g_str_has_prefix (url, "turns:");
-        g_autofree char *user = g_uri_escape_string (username, NULL, FALSE);
-        g_autofree char *pass = g_uri_escape_string (credential, NULL,
-            FALSE);
-        g_autofree char *turn = g_strdup_printf ("%s://%s:%s@%s",
-            tls ? "turns" : "turn", user, pass, url + (tls ? 6 : 5));
-        gboolean ok = FALSE;
-        g_signal_emit_by_name (self->webrtc, "add-turn-server", turn, &ok);
-        /* Never log the credential: only the server part. */
-        if (!ok)
-          g_warning ("session %s: TURN server %s refused", self->sid,
-              url + (tls ? 6 : 5));
-        memset (turn, 0, strlen (turn));
-        memset (pass, 0, strlen (pass));
-      }
-    }
-  }
-}
-
 static gboolean
 build (WrPeer *self, const char *const *ice_addresses, JsonArray *ice_servers,
     GError **error)
@@ -762,7 +672,11 @@ build (WrPeer *self, const char *const *ice_addresses, JsonArray *ice_servers,
       "max-bundle");
   gst_bin_add_many (GST_BIN (self->branch), queue, self->webrtc, NULL);
 
-  configure_ice (self, ice_addresses, ice_servers);
+  {
+    g_autofree char *log_name = g_strdup_printf ("session %s", self->sid);
+    wr_webrtc_configure_ice (self->webrtc, ice_addresses, ice_servers,
+        log_name);
+  }
 
   /* Connect before the pad request: requesting it adds a transceiver, and
    * webrtcbin may emit on-negotiation-needed from its own thread right

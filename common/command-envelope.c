@@ -10,6 +10,7 @@
 
 #include "common/autocleanups.h"
 #include "common/crypto.h"
+#include "common/json-builder.h"
 
 G_DEFINE_QUARK (wr-command-envelope-error-quark, wr_command_envelope_error)
 
@@ -122,13 +123,6 @@ check_fields (const WrCommandEnvelope *e, GError **error)
   return TRUE;
 }
 
-static void
-add_string (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_string_value (b, value);
-}
-
 char *
 wr_command_envelope_sign (EVP_PKEY *key, const WrCommandEnvelope *env,
     GError **error)
@@ -153,17 +147,14 @@ wr_command_envelope_sign (EVP_PKEY *key, const WrCommandEnvelope *env,
 
   b = json_builder_new ();
   json_builder_begin_object (b);
-  json_builder_set_member_name (b, "v");
-  json_builder_add_int_value (b, 1);
-  add_string (b, "sid", env->sid);
-  add_string (b, "agent", env->agent);
-  json_builder_set_member_name (b, "seq");
-  json_builder_add_int_value (b, env->seq);
-  add_string (b, "nonce", env->nonce);
-  json_builder_set_member_name (b, "exp");
-  json_builder_add_int_value (b, env->exp);
-  add_string (b, "cid", env->cid);
-  add_string (b, "name", env->name);
+  wr_json_add_int (b, "v", 1);
+  wr_json_add_string (b, "sid", env->sid);
+  wr_json_add_string (b, "agent", env->agent);
+  wr_json_add_int (b, "seq", env->seq);
+  wr_json_add_string (b, "nonce", env->nonce);
+  wr_json_add_int (b, "exp", env->exp);
+  wr_json_add_string (b, "cid", env->cid);
+  wr_json_add_string (b, "name", env->name);
   json_builder_set_member_name (b, "argv");
   json_builder_begin_array (b);
   for (guint i = 0; env->argv && env->argv[i]; i++)

@@ -4,57 +4,30 @@
 
 #include <string.h>
 
+#include "common/json-builder.h"
 #include "gateway/api-routes.h"
 #include "gateway/auth-store.h"
-
-static void
-add_str (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_bool (JsonBuilder *b, const char *name, gboolean value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_boolean_value (b, value);
-}
-
-static void
-add_int (JsonBuilder *b, const char *name, gint64 value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
-}
 
 static void
 add_perms (JsonBuilder *b, WrPermission perms)
 {
   g_auto (GStrv) names = wr_permissions_to_strv (perms);
 
-  json_builder_set_member_name (b, "permissions");
-  json_builder_begin_array (b);
-  for (char **n = names; n && *n; n++)
-    json_builder_add_string_value (b, *n);
-  json_builder_end_array (b);
+  wr_json_add_strv (b, "permissions", (const char *const *) names);
 }
 
 static void
 build_user (JsonBuilder *b, const WrUser *u)
 {
   json_builder_begin_object (b);
-  add_str (b, "name", u->name);
-  add_str (b, "display_name", u->display_name);
-  add_bool (b, "disabled", u->disabled);
-  add_bool (b, "totp_enabled", u->totp_enabled);
-  add_bool (b, "sso", u->oidc_subject != NULL);
-  add_bool (b, "has_password", u->password_hash != NULL);
-  add_int (b, "locked_until", u->locked_until);
-  add_int (b, "created_at", u->created_at);
+  wr_json_add_string (b, "name", u->name);
+  wr_json_add_string (b, "display_name", u->display_name);
+  wr_json_add_bool (b, "disabled", u->disabled);
+  wr_json_add_bool (b, "totp_enabled", u->totp_enabled);
+  wr_json_add_bool (b, "sso", u->oidc_subject != NULL);
+  wr_json_add_bool (b, "has_password", u->password_hash != NULL);
+  wr_json_add_int (b, "locked_until", u->locked_until);
+  wr_json_add_int (b, "created_at", u->created_at);
   json_builder_end_object (b);
 }
 
@@ -287,8 +260,8 @@ each_role (JsonBuilder *b, gconstpointer item)
   const WrRole *r = item;
 
   json_builder_begin_object (b);
-  add_str (b, "name", r->name);
-  add_bool (b, "builtin", r->builtin);
+  wr_json_add_string (b, "name", r->name);
+  wr_json_add_bool (b, "builtin", r->builtin);
   add_perms (b, r->permissions);
   json_builder_end_object (b);
 }
@@ -424,10 +397,10 @@ each_group (JsonBuilder *b, gconstpointer item)
   const WrAgentGroup *g = item;
 
   json_builder_begin_object (b);
-  add_str (b, "name", g->name);
-  add_bool (b, "require_reason", g->require_reason);
-  add_str (b, "recording", g->recording);
-  add_int (b, "retention_days", g->retention_days);
+  wr_json_add_string (b, "name", g->name);
+  wr_json_add_bool (b, "require_reason", g->require_reason);
+  wr_json_add_string (b, "recording", g->recording);
+  wr_json_add_int (b, "retention_days", g->retention_days);
   json_builder_end_object (b);
 }
 
@@ -626,12 +599,12 @@ wr_api_agent_set_group (WrGateway *gw, WrApiCall *call)
       call->arg, group);
   b = json_builder_new ();
   json_builder_begin_object (b);
-  add_str (b, "id", agent->id);
-  add_str (b, "name", agent->name);
-  add_str (b, "group", agent->group_name);
-  add_bool (b, "require_reason", agent->require_reason);
-  add_str (b, "recording", agent->recording);
-  add_int (b, "retention_days", agent->retention_days);
+  wr_json_add_string (b, "id", agent->id);
+  wr_json_add_string (b, "name", agent->name);
+  wr_json_add_string (b, "group", agent->group_name);
+  wr_json_add_bool (b, "require_reason", agent->require_reason);
+  wr_json_add_string (b, "recording", agent->recording);
+  wr_json_add_int (b, "retention_days", agent->retention_days);
   json_builder_end_object (b);
   wr_api_call_respond (call, 200, json_builder_get_root (b));
 }
@@ -640,11 +613,11 @@ static void
 build_grant (JsonBuilder *b, const WrStoredGrant *g)
 {
   json_builder_begin_object (b);
-  add_int (b, "id", g->id);
-  add_str (b, "subject_kind", g->subject_kind);
-  add_str (b, "subject", g->subject);
-  add_str (b, "role", g->role_name);
-  add_str (b, "group", g->group_name);
+  wr_json_add_int (b, "id", g->id);
+  wr_json_add_string (b, "subject_kind", g->subject_kind);
+  wr_json_add_string (b, "subject", g->subject);
+  wr_json_add_string (b, "role", g->role_name);
+  wr_json_add_string (b, "group", g->group_name);
   json_builder_end_object (b);
 }
 

@@ -5,17 +5,11 @@
 #include <string.h>
 
 #include "common/crypto.h"
+#include "common/json-builder.h"
 #include "gateway/api-routes.h"
 #include "gateway/enroll.h"
 
 #define ENROLL_ADDRESS_PREFIX "enroll:"
-
-static void
-add_str (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_string_value (b, value);
-}
 
 /* Failed enrollments count per client address, apart from failed logins
  * (the same window and maximum, [auth] address-*). */
@@ -141,12 +135,12 @@ wr_api_enroll (WrGateway *gw, WrApiCall *call)
 
   b = json_builder_new ();
   json_builder_begin_object (b);
-  add_str (b, "agent_id", agent_id);
-  add_str (b, "certificate", cert);
-  add_str (b, "ca_certificate", wr_ca_get_certificate_pem (gw->ca));
-  add_str (b, "grant_key", wr_grant_signer_get_public_key (gw->grant_signer));
-  json_builder_set_member_name (b, "not_after");
-  json_builder_add_int_value (b, not_after);
+  wr_json_add_string (b, "agent_id", agent_id);
+  wr_json_add_string (b, "certificate", cert);
+  wr_json_add_string (b, "ca_certificate", wr_ca_get_certificate_pem (gw->ca));
+  wr_json_add_string (b, "grant_key",
+      wr_grant_signer_get_public_key (gw->grant_signer));
+  wr_json_add_int (b, "not_after", not_after);
   json_builder_end_object (b);
   wr_api_call_respond (call, 200, json_builder_get_root (b));
 }

@@ -12,6 +12,7 @@
 #include <openssl/rand.h>
 
 #include "common/crypto.h"
+#include "common/json-builder.h"
 #include "gateway/api-routes.h"
 #include "gateway/evidence.h"
 #include "gateway/http-response.h"
@@ -101,23 +102,6 @@ wr_media_token_check (const char *token, gint64 now, WrMediaKind *kind,
 /* ---- JSON ---- */
 
 static void
-add_nullable (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_int (JsonBuilder *b, const char *name, gint64 value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
-}
-
-static void
 add_recording (JsonBuilder *b, const WrStoredRecording *r, const char *user,
     gboolean full)
 {
@@ -127,23 +111,22 @@ add_recording (JsonBuilder *b, const WrStoredRecording *r, const char *user,
   const char *reason = NULL;
 
   json_builder_begin_object (b);
-  add_nullable (b, "id", r->id);
-  add_nullable (b, "session", r->session_id);
-  add_nullable (b, "agent", r->agent_id);
-  add_nullable (b, "group", r->group_name);
-  add_nullable (b, "user", r->user_name);
-  add_nullable (b, "recorder", r->recorder);
-  add_nullable (b, "codec", r->codec);
-  add_nullable (b, "container", r->container);
-  add_int (b, "started", r->started_at);
+  wr_json_add_string (b, "id", r->id);
+  wr_json_add_string (b, "session", r->session_id);
+  wr_json_add_string (b, "agent", r->agent_id);
+  wr_json_add_string (b, "group", r->group_name);
+  wr_json_add_string (b, "user", r->user_name);
+  wr_json_add_string (b, "recorder", r->recorder);
+  wr_json_add_string (b, "codec", r->codec);
+  wr_json_add_string (b, "container", r->container);
+  wr_json_add_int (b, "started", r->started_at);
   json_builder_set_member_name (b, "ended");
   if (r->ended_at)
     json_builder_add_int_value (b, r->ended_at);
   else
     json_builder_add_null_value (b);
-  add_nullable (b, "status", r->status);
-  json_builder_set_member_name (b, "legal_hold");
-  json_builder_add_boolean_value (b, r->legal_hold);
+  wr_json_add_string (b, "status", r->status);
+  wr_json_add_bool (b, "legal_hold", r->legal_hold);
   json_builder_set_member_name (b, "segments");
   json_builder_begin_array (b);
   for (guint i = 0; i < r->segments->len; i++) {
@@ -155,26 +138,25 @@ add_recording (JsonBuilder *b, const WrStoredRecording *r, const char *user,
     size += s->size;
     last_end = MAX (last_end, s->end_ms);
     json_builder_begin_object (b);
-    add_int (b, "index", s->index);
-    add_nullable (b, "file", s->file);
-    add_int (b, "size", s->size);
-    add_nullable (b, "sha256", s->sha256);
-    add_int (b, "start_ms", s->start_ms);
-    add_int (b, "end_ms", s->end_ms);
-    json_builder_set_member_name (b, "partial");
-    json_builder_add_boolean_value (b, s->partial);
-    add_nullable (b, "url", url);
+    wr_json_add_int (b, "index", s->index);
+    wr_json_add_string (b, "file", s->file);
+    wr_json_add_int (b, "size", s->size);
+    wr_json_add_string (b, "sha256", s->sha256);
+    wr_json_add_int (b, "start_ms", s->start_ms);
+    wr_json_add_int (b, "end_ms", s->end_ms);
+    wr_json_add_bool (b, "partial", s->partial);
+    wr_json_add_string (b, "url", url);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);
-  add_int (b, "duration_ms", (r->ended_at ? r->ended_at : last_end)
+  wr_json_add_int (b, "duration_ms", (r->ended_at ? r->ended_at : last_end)
       - r->started_at);
-  add_int (b, "size", size);
+  wr_json_add_int (b, "size", size);
   if (g_strcmp0 (r->status, "interrupted") == 0)
     reason = "the recorder stopped before the session ended";
   else if (g_strcmp0 (r->status, "failed") == 0)
     reason = "the recorder failed";
-  add_nullable (b, "reason", reason);
+  wr_json_add_string (b, "reason", reason);
   if (full) {
     g_autoptr (JsonNode) manifest = r->manifest
         ? json_from_string (r->manifest, NULL) : NULL;
@@ -184,7 +166,7 @@ add_recording (JsonBuilder *b, const WrStoredRecording *r, const char *user,
       json_builder_add_value (b, g_steal_pointer (&manifest));
     else
       json_builder_add_null_value (b);
-    add_nullable (b, "signature", r->manifest_signature);
+    wr_json_add_string (b, "signature", r->manifest_signature);
     json_builder_set_member_name (b, "bundle_url");
     if (r->manifest) {
       g_autofree char *token = wr_media_token_make (WR_MEDIA_BUNDLE, r->id,
@@ -366,12 +348,9 @@ wr_api_recordings_delete (WrGateway *gw, WrApiCall *call)
   if (r->legal_hold) {
     g_autoptr (JsonBuilder) b = json_builder_new ();
     json_builder_begin_object (b);
-    json_builder_set_member_name (b, "error");
-    json_builder_add_string_value (b, "held");
-    json_builder_set_member_name (b, "code");
-    json_builder_add_string_value (b, "held");
-    json_builder_set_member_name (b, "message");
-    json_builder_add_string_value (b, "the session is under legal hold");
+    wr_json_add_string (b, "error", "held");
+    wr_json_add_string (b, "code", "held");
+    wr_json_add_string (b, "message", "the session is under legal hold");
     json_builder_end_object (b);
     wr_api_call_respond (call, 409, json_builder_get_root (b));
     return;

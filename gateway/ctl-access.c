@@ -7,31 +7,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "common/json-builder.h"
+
 typedef void (*BuildItem) (JsonBuilder *b, gconstpointer item);
-
-static void
-add_str (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_bool (JsonBuilder *b, const char *name, gboolean value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_boolean_value (b, value);
-}
-
-static void
-add_int (JsonBuilder *b, const char *name, gint64 value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
-}
 
 /* `{"KEY": [...]}` on standard output, the same shape as the API's lists. */
 static void
@@ -95,8 +73,8 @@ build_role (JsonBuilder *b, gconstpointer item)
   g_auto (GStrv) names = wr_permissions_to_strv (r->permissions);
 
   json_builder_begin_object (b);
-  add_str (b, "name", r->name);
-  add_bool (b, "builtin", r->builtin);
+  wr_json_add_string (b, "name", r->name);
+  wr_json_add_bool (b, "builtin", r->builtin);
   json_builder_set_member_name (b, "permissions");
   json_builder_begin_array (b);
   for (char **n = names; n && *n; n++)
@@ -246,11 +224,11 @@ build_group (JsonBuilder *b, gconstpointer item)
   const GroupRow *g = item;
 
   json_builder_begin_object (b);
-  add_str (b, "name", g->group->name);
-  add_bool (b, "require_reason", g->group->require_reason);
-  add_str (b, "recording", g->group->recording);
-  add_int (b, "retention_days", g->group->retention_days);
-  add_int (b, "agents", g->agents);
+  wr_json_add_string (b, "name", g->group->name);
+  wr_json_add_bool (b, "require_reason", g->group->require_reason);
+  wr_json_add_string (b, "recording", g->group->recording);
+  wr_json_add_int (b, "retention_days", g->group->retention_days);
+  wr_json_add_int (b, "agents", g->agents);
   json_builder_end_object (b);
 }
 
@@ -501,14 +479,14 @@ build_agent (JsonBuilder *b, gconstpointer item)
   const WrStoredAgent *a = item;
 
   json_builder_begin_object (b);
-  add_str (b, "id", a->id);
-  add_str (b, "name", a->name);
-  add_str (b, "group", a->group_name);
-  add_bool (b, "require_reason", a->require_reason);
-  add_str (b, "recording", a->recording);
-  add_int (b, "retention_days", a->retention_days);
-  add_int (b, "created_at", a->created_at);
-  add_int (b, "last_seen", a->last_seen);
+  wr_json_add_string (b, "id", a->id);
+  wr_json_add_string (b, "name", a->name);
+  wr_json_add_string (b, "group", a->group_name);
+  wr_json_add_bool (b, "require_reason", a->require_reason);
+  wr_json_add_string (b, "recording", a->recording);
+  wr_json_add_int (b, "retention_days", a->retention_days);
+  wr_json_add_int (b, "created_at", a->created_at);
+  wr_json_add_int (b, "last_seen", a->last_seen);
   json_builder_end_object (b);
 }
 
@@ -586,11 +564,11 @@ build_grant (JsonBuilder *b, gconstpointer item)
   const WrStoredGrant *g = item;
 
   json_builder_begin_object (b);
-  add_int (b, "id", g->id);
-  add_str (b, "subject_kind", g->subject_kind);
-  add_str (b, "subject", g->subject);
-  add_str (b, "role", g->role_name);
-  add_str (b, "group", g->group_name);
+  wr_json_add_int (b, "id", g->id);
+  wr_json_add_string (b, "subject_kind", g->subject_kind);
+  wr_json_add_string (b, "subject", g->subject);
+  wr_json_add_string (b, "role", g->role_name);
+  wr_json_add_string (b, "group", g->group_name);
   json_builder_end_object (b);
 }
 

@@ -5,22 +5,7 @@
 
 #include <string.h>
 
-static void
-add_str (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  if (value)
-    json_builder_add_string_value (b, value);
-  else
-    json_builder_add_null_value (b);
-}
-
-static void
-add_int (JsonBuilder *b, const char *name, gint64 value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_int_value (b, value);
-}
+#include "common/json-builder.h"
 
 char *
 wr_manifest_build (const WrStoredRecording *rec, const char *status,
@@ -33,30 +18,29 @@ wr_manifest_build (const WrStoredRecording *rec, const char *status,
   /* json-glib keeps members in insertion order: this order is the
    * canonical one. */
   json_builder_begin_object (b);
-  add_str (b, "recording", rec->id);
-  add_str (b, "session", rec->session_id);
-  add_str (b, "agent", rec->agent_id);
-  add_str (b, "user", rec->user_name);
-  add_str (b, "recorder", rec->recorder);
-  add_str (b, "codec", rec->codec);
-  add_str (b, "container", rec->container);
-  add_int (b, "started", rec->started_at);
-  add_int (b, "ended", ended_ms);
-  add_str (b, "status", status);
+  wr_json_add_string (b, "recording", rec->id);
+  wr_json_add_string (b, "session", rec->session_id);
+  wr_json_add_string (b, "agent", rec->agent_id);
+  wr_json_add_string (b, "user", rec->user_name);
+  wr_json_add_string (b, "recorder", rec->recorder);
+  wr_json_add_string (b, "codec", rec->codec);
+  wr_json_add_string (b, "container", rec->container);
+  wr_json_add_int (b, "started", rec->started_at);
+  wr_json_add_int (b, "ended", ended_ms);
+  wr_json_add_string (b, "status", status);
   json_builder_set_member_name (b, "segments");
   json_builder_begin_array (b);
   for (guint i = 0; rec->segments && i < rec->segments->len; i++) {
     const WrStoredSegment *s = g_ptr_array_index (rec->segments, i);
 
     json_builder_begin_object (b);
-    add_int (b, "index", s->index);
-    add_str (b, "file", s->file);
-    add_int (b, "size", s->size);
-    add_str (b, "sha256", s->sha256);
-    add_int (b, "start_ms", s->start_ms);
-    add_int (b, "end_ms", s->end_ms);
-    json_builder_set_member_name (b, "partial");
-    json_builder_add_boolean_value (b, s->partial);
+    wr_json_add_int (b, "index", s->index);
+    wr_json_add_string (b, "file", s->file);
+    wr_json_add_int (b, "size", s->size);
+    wr_json_add_string (b, "sha256", s->sha256);
+    wr_json_add_int (b, "start_ms", s->start_ms);
+    wr_json_add_int (b, "end_ms", s->end_ms);
+    wr_json_add_bool (b, "partial", s->partial);
     json_builder_end_object (b);
   }
   json_builder_end_array (b);

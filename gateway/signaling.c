@@ -7,6 +7,7 @@
 
 #include "common/command-envelope.h"
 #include "common/crypto.h"
+#include "common/json-builder.h"
 #include "common/protocol.h"
 #include "gateway/rbac.h"
 #include "gateway/recording.h"
@@ -79,23 +80,6 @@ send_built (WrConnection *conn, JsonBuilder *b)
 }
 
 static void
-add_string (JsonBuilder *b, const char *name, const char *value)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_add_string_value (b, value);
-}
-
-static void
-add_strv (JsonBuilder *b, const char *name, const char *const *values)
-{
-  json_builder_set_member_name (b, name);
-  json_builder_begin_array (b);
-  for (; values && *values; values++)
-    json_builder_add_string_value (b, *values);
-  json_builder_end_array (b);
-}
-
-static void
 add_ice_servers (JsonBuilder *b)
 {
   /* Direct connections only for now; TURN credentials come with the TURN
@@ -110,8 +94,8 @@ send_session_ended (WrConnection *conn, const char *sid, const char *reason)
 {
   JsonBuilder *b = wr_message_new ("session.ended");
 
-  add_string (b, "sid", sid);
-  add_string (b, "reason", reason);
+  wr_json_add_string (b, "sid", sid);
+  wr_json_add_string (b, "reason", reason);
   send_built (conn, b);
   g_object_unref (b);
 }
@@ -121,8 +105,8 @@ send_session_end (WrConnection *conn, const char *sid, const char *reason)
 {
   JsonBuilder *b = wr_message_new ("session.end");
 
-  add_string (b, "sid", sid);
-  add_string (b, "reason", reason);
+  wr_json_add_string (b, "sid", sid);
+  wr_json_add_string (b, "reason", reason);
   send_built (conn, b);
   g_object_unref (b);
 }
@@ -134,7 +118,7 @@ send_pong (WrConnection *conn, JsonObject *msg)
   const char *id = wr_message_get_string (msg, "id");
 
   if (id)
-    add_string (b, "ref", id);
+    wr_json_add_string (b, "ref", id);
   send_built (conn, b);
   g_object_unref (b);
 }
@@ -147,14 +131,15 @@ relay (WrConnection *to, JsonObject *msg)
   const char *type = wr_message_get_type (msg);
   JsonBuilder *b = wr_message_new (type);
 
-  add_string (b, "sid", wr_message_get_string (msg, "sid"));
+  wr_json_add_string (b, "sid", wr_message_get_string (msg, "sid"));
   if (g_str_equal (type, "ice.candidate")) {
-    add_string (b, "candidate", wr_message_get_string (msg, "candidate"));
+    wr_json_add_string (b, "candidate",
+        wr_message_get_string (msg, "candidate"));
     json_builder_set_member_name (b, "sdp_mline_index");
     json_builder_add_int_value (b,
         wr_message_get_int (msg, "sdp_mline_index", 0));
   } else {
-    add_string (b, "sdp", wr_message_get_string (msg, "sdp"));
+    wr_json_add_string (b, "sdp", wr_message_get_string (msg, "sdp"));
   }
   send_built (to, b);
   g_object_unref (b);
@@ -198,10 +183,10 @@ send_session_recording (WrSession *s, const char *state, const char *reason)
   if (!s->client)
     return;
   b = wr_message_new ("session.recording");
-  add_string (b, "sid", s->sid);
-  add_string (b, "state", state);
+  wr_json_add_string (b, "sid", s->sid);
+  wr_json_add_string (b, "state", state);
   if (reason)
-    add_string (b, "reason", reason);
+    wr_json_add_string (b, "reason", reason);
   send_built (s->client, b);
   g_object_unref (b);
 }
@@ -263,9 +248,9 @@ send_record_stop (WrRecording *rec, const char *reason)
 {
   JsonBuilder *b = wr_message_new ("record.stop");
 
-  add_string (b, "sid", rec->id);
+  wr_json_add_string (b, "sid", rec->id);
   if (reason)
-    add_string (b, "reason", reason);
+    wr_json_add_string (b, "reason", reason);
   send_built (rec->recorder, b);
   g_object_unref (b);
 }
@@ -479,23 +464,22 @@ start_recording (WrSignaling *self, WrSession *s, gboolean resumed)
       e->name, resumed ? " (resumed)" : "");
 
   b = wr_message_new ("record.start");
-  add_string (b, "sid", rec->id);
-  add_string (b, "session", s->sid);
-  add_string (b, "agent", s->agent_id);
-  add_string (b, "display", s->display);
-  json_builder_set_member_name (b, "segment_seconds");
-  json_builder_add_int_value (b, self->segment_seconds);
+  wr_json_add_string (b, "sid", rec->id);
+  wr_json_add_string (b, "session", s->sid);
+  wr_json_add_string (b, "agent", s->agent_id);
+  wr_json_add_string (b, "display", s->display);
+  wr_json_add_int (b, "segment_seconds", self->segment_seconds);
   add_ice_servers (b);
   send_built (e->conn, b);
   g_object_unref (b);
 
   b = wr_message_new ("session.start");
-  add_string (b, "sid", rs->sid);
-  add_string (b, "display", rs->display);
-  add_string (b, "user", rs->user);
-  add_strv (b, "scopes", (const char *const *) rs->scopes);
+  wr_json_add_string (b, "sid", rs->sid);
+  wr_json_add_string (b, "display", rs->display);
+  wr_json_add_string (b, "user", rs->user);
+  wr_json_add_strv (b, "scopes", (const char *const *) rs->scopes);
   add_ice_servers (b);
-  add_string (b, "grant", grant);
+  wr_json_add_string (b, "grant", grant);
   send_built (rs->agent, b);
   g_object_unref (b);
   return TRUE;
@@ -790,24 +774,23 @@ client_session_request (WrSignaling *self, WrConnection *conn,
 
   b = wr_message_new ("session.granted");
   if (ref)
-    add_string (b, "ref", ref);
-  add_string (b, "sid", s->sid);
-  add_string (b, "agent", s->agent_id);
-  add_string (b, "display", s->display);
-  add_strv (b, "scopes", (const char *const *) s->scopes);
+    wr_json_add_string (b, "ref", ref);
+  wr_json_add_string (b, "sid", s->sid);
+  wr_json_add_string (b, "agent", s->agent_id);
+  wr_json_add_string (b, "display", s->display);
+  wr_json_add_strv (b, "scopes", (const char *const *) s->scopes);
   add_ice_servers (b);
-  json_builder_set_member_name (b, "recording");
-  json_builder_add_boolean_value (b, mode != WR_RECORDING_MODE_OFF);
+  wr_json_add_bool (b, "recording", mode != WR_RECORDING_MODE_OFF);
   granted_text = wr_message_builder_finish (b);
   g_object_unref (b);
 
   b = wr_message_new ("session.start");
-  add_string (b, "sid", s->sid);
-  add_string (b, "display", s->display);
-  add_string (b, "user", s->user);
-  add_strv (b, "scopes", (const char *const *) s->scopes);
+  wr_json_add_string (b, "sid", s->sid);
+  wr_json_add_string (b, "display", s->display);
+  wr_json_add_string (b, "user", s->user);
+  wr_json_add_strv (b, "scopes", (const char *const *) s->scopes);
   add_ice_servers (b);
-  add_string (b, "grant", grant);
+  wr_json_add_string (b, "grant", grant);
   start_text = wr_message_builder_finish (b);
   g_object_unref (b);
 
@@ -976,18 +959,18 @@ client_command_run (WrSignaling *self, WrConnection *conn, JsonObject *msg)
       s->user, name, cid, argv->len - 1);
 
   b = wr_message_new ("command.exec");
-  add_string (b, "id", cid);
-  add_string (b, "sid", s->sid);
-  add_string (b, "envelope", token);
+  wr_json_add_string (b, "id", cid);
+  wr_json_add_string (b, "sid", s->sid);
+  wr_json_add_string (b, "envelope", token);
   send_built (s->agent, b);
   g_object_unref (b);
 
   b = wr_message_new ("command.accepted");
   if (ref)
-    add_string (b, "ref", ref);
-  add_string (b, "sid", s->sid);
-  add_string (b, "cid", cid);
-  add_string (b, "command", name);
+    wr_json_add_string (b, "ref", ref);
+  wr_json_add_string (b, "sid", s->sid);
+  wr_json_add_string (b, "cid", cid);
+  wr_json_add_string (b, "command", name);
   send_built (conn, b);
   g_object_unref (b);
 }
@@ -1056,7 +1039,7 @@ agent_hello (WrSignaling *self, WrConnection *conn, JsonObject *msg)
       wr_connection_get_peer_address (conn));
 
   b = wr_message_new ("agent.welcome");
-  add_string (b, "version", WR_VERSION);
+  wr_json_add_string (b, "version", WR_VERSION);
   send_built (conn, b);
   g_object_unref (b);
 }
@@ -1113,9 +1096,10 @@ relay_command_error (WrSignaling *self, WrConnection *conn, JsonObject *msg)
   if (!p)
     return FALSE;
   b = wr_message_new ("error");
-  add_string (b, "code", g_strv_contains (codes, code) ? code : "internal");
-  add_string (b, "message", wr_message_get_string (msg, "message"));
-  add_string (b, "ref", p->ref ? p->ref : ref);
+  wr_json_add_string (b, "code",
+      g_strv_contains (codes, code) ? code : "internal");
+  wr_json_add_string (b, "message", wr_message_get_string (msg, "message"));
+  wr_json_add_string (b, "ref", p->ref ? p->ref : ref);
   send_built (s->client, b);
   g_object_unref (b);
   g_message ("session %s: the agent refused command %s: %s", s->sid, ref,
@@ -1156,10 +1140,10 @@ agent_command_output (WrSignaling *self, WrConnection *conn,
     return;
   }
   b = wr_message_new ("command.output");
-  add_string (b, "sid", s->sid);
-  add_string (b, "cid", cid);
-  add_string (b, "stream", stream);
-  add_string (b, "data", wr_message_get_string (msg, "data"));
+  wr_json_add_string (b, "sid", s->sid);
+  wr_json_add_string (b, "cid", cid);
+  wr_json_add_string (b, "stream", stream);
+  wr_json_add_string (b, "data", wr_message_get_string (msg, "data"));
   send_built (s->client, b);
   g_object_unref (b);
 }
@@ -1191,20 +1175,16 @@ agent_command_exit (WrSignaling *self, WrConnection *conn, JsonObject *msg)
           "timed_out", FALSE));
   audit_event (self, "command.exit", WR_AUDIT_OK, s->user, s->agent_id, s->sid, NULL, d);
   b = wr_message_new ("command.exit");
-  add_string (b, "sid", s->sid);
-  add_string (b, "cid", cid);
-  json_builder_set_member_name (b, "status");
-  json_builder_add_int_value (b, wr_message_get_int (msg, "status", -1));
+  wr_json_add_string (b, "sid", s->sid);
+  wr_json_add_string (b, "cid", cid);
+  wr_json_add_int (b, "status", wr_message_get_int (msg, "status", -1));
   if (sig > 0) {
-    json_builder_set_member_name (b, "signal");
-    json_builder_add_int_value (b, sig);
+    wr_json_add_int (b, "signal", sig);
   }
-  json_builder_set_member_name (b, "timed_out");
-  json_builder_add_boolean_value (b, wr_message_get_bool (msg, "timed_out",
-          FALSE));
-  json_builder_set_member_name (b, "truncated");
-  json_builder_add_boolean_value (b, wr_message_get_bool (msg, "truncated",
-          FALSE));
+  wr_json_add_bool (b, "timed_out",
+      wr_message_get_bool (msg, "timed_out", FALSE));
+  wr_json_add_bool (b, "truncated",
+      wr_message_get_bool (msg, "truncated", FALSE));
   send_built (s->client, b);
   g_object_unref (b);
   g_message ("session %s: command %s exited with status %" G_GINT64_FORMAT,
@@ -1347,8 +1327,8 @@ recorder_hello (WrSignaling *self, WrConnection *conn, JsonObject *msg)
       wr_message_get_string (msg, "version"),
       wr_connection_get_peer_address (conn));
   b = wr_message_new ("recorder.welcome");
-  add_string (b, "name", e->name);
-  add_string (b, "version", WR_VERSION);
+  wr_json_add_string (b, "name", e->name);
+  wr_json_add_string (b, "version", WR_VERSION);
   send_built (conn, b);
   g_object_unref (b);
   resume_recordings (self);
@@ -1724,8 +1704,8 @@ wr_signaling_add_client (WrSignaling *self, WrConnection *conn)
   wr_connection_set_handlers (conn, on_client_message, on_client_closed, self);
 
   b = wr_message_new ("welcome");
-  add_string (b, "user", user ? user->name : "?");
-  add_string (b, "version", WR_VERSION);
+  wr_json_add_string (b, "user", user ? user->name : "?");
+  wr_json_add_string (b, "version", WR_VERSION);
   send_built (conn, b);
   g_object_unref (b);
 }
@@ -1835,8 +1815,8 @@ renew_grants (gpointer user_data)
     if (!grant)
       continue;
     b = wr_message_new ("session.grant");
-    add_string (b, "sid", s->sid);
-    add_string (b, "grant", grant);
+    wr_json_add_string (b, "sid", s->sid);
+    wr_json_add_string (b, "grant", grant);
     send_built (s->agent, b);
     g_object_unref (b);
   }
@@ -1868,23 +1848,20 @@ wr_signaling_sessions_to_json (WrSignaling *self, const char *user)
     if (s->is_recorder || (user && g_strcmp0 (user, s->user) != 0))
       continue;
     json_builder_begin_object (b);
-    add_string (b, "sid", s->sid);
-    add_string (b, "user", s->user);
-    add_string (b, "agent", s->agent_id);
-    add_string (b, "display", s->display);
-    add_strv (b, "scopes", (const char *const *) s->scopes);
+    wr_json_add_string (b, "sid", s->sid);
+    wr_json_add_string (b, "user", s->user);
+    wr_json_add_string (b, "agent", s->agent_id);
+    wr_json_add_string (b, "display", s->display);
+    wr_json_add_strv (b, "scopes", (const char *const *) s->scopes);
     json_builder_set_member_name (b, "reason");
     if (s->reason)
       json_builder_add_string_value (b, s->reason);
     else
       json_builder_add_null_value (b);
-    json_builder_set_member_name (b, "started_at");
-    json_builder_add_int_value (b, s->created);
-    json_builder_set_member_name (b, "grant_expires_at");
-    json_builder_add_int_value (b, s->grant_expires);
-    json_builder_set_member_name (b, "input_refused");
-    json_builder_add_int_value (b, (gint64) MIN (s->input_refused,
-            (guint64) G_MAXINT64));
+    wr_json_add_int (b, "started_at", s->created);
+    wr_json_add_int (b, "grant_expires_at", s->grant_expires);
+    wr_json_add_int (b, "input_refused",
+        (gint64) MIN (s->input_refused, (guint64) G_MAXINT64));
     json_builder_end_object (b);
   }
   json_builder_end_array (b);

@@ -39,6 +39,8 @@
 #include <gst/webrtc/webrtc.h>
 #include <string.h>
 
+#include "pipelines/webrtc-ice.h"
+
 GST_DEBUG_CATEGORY_STATIC (wr_recording_debug);
 #define GST_CAT_DEFAULT wr_recording_debug
 
@@ -871,94 +873,6 @@ bus_cb (GstBus *bus, GstMessage *msg, gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-static void
-configure_ice (WrRecordingPipeline *self, const char *const *ice_addresses,
-    JsonArray *ice_servers)
-{
-  g_autoptr (GstWebRTCICE) ice = NULL;
-
-  g_object_get (self->webrtc, "ice-agent", &ice, NULL);
-  if (ice && g_object_class_find_property (G_OBJECT_GET_CLASS (ice),
-          "agent")) {
-    g_autoptr (GObject) nice = NULL;
-    /* No UPnP: its SSDP discovery multicasts on every interface whatever
-     * the address restriction says (as in agent/peer.c). */
-    g_object_get (ice, "agent", &nice, NULL);
-    if (nice && g_object_class_find_property (G_OBJECT_GET_CLASS (nice),
-            "upnp"))
-      g_object_set (nice, "upnp", FALSE, NULL);
-  }
-  if (ice && ice_addresses && ice_addresses[0]) {
-    for (int i = 0; ice_addresses[i]; i++) {
-      gboolean ok = FALSE;
-      g_signal_emit_by_name (ice, "add-local-ip-address", ice_addresses[i],
-          &ok);
-      if (!ok)
-        g_warning ("recording %s: ICE refused local address %s", self->id,
-            ice_addresses[i]);
-    }
-    if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "ice-tcp"))
-      g_object_set (ice, "ice-tcp", FALSE, NULL);
-  }
-
-  for (guint i = 0; ice_servers && i < json_array_get_length (ice_servers);
-      i++) {
-    JsonNode *node = json_array_get_element (ice_servers, i);
-    JsonObject *server;
-    JsonNode *urls_node;
-    const char *username = NULL, *credential = NULL;
-    g_autoptr (GPtrArray) urls = g_ptr_array_new ();
-
-    if (!JSON_NODE_HOLDS_OBJECT (node))
-      continue;
-    server = json_node_get_object (node);
-    urls_node = json_object_get_member (server, "urls");
-    if (urls_node && JSON_NODE_HOLDS_VALUE (urls_node)
-        && json_node_get_value_type (urls_node) == G_TYPE_STRING) {
-      g_ptr_array_add (urls, (gpointer) json_node_get_string (urls_node));
-    } else if (urls_node && JSON_NODE_HOLDS_ARRAY (urls_node)) {
-      JsonArray *a = json_node_get_array (urls_node);
-      for (guint j = 0; j < json_array_get_length (a) && j < 8; j++) {
-        JsonNode *u = json_array_get_element (a, j);
-        if (JSON_NODE_HOLDS_VALUE (u)
-            && json_node_get_value_type (u) == G_TYPE_STRING)
-          g_ptr_array_add (urls, (gpointer) json_node_get_string (u));
-      }
-    }
-    if (json_object_has_member (server, "username"))
-      username = json_object_get_string_member_with_default (server,
-          "username", NULL);
-    if (json_object_has_member (server, "credential"))
-      credential = json_object_get_string_member_with_default (server,
-          "credential", NULL);
-
-    for (guint j = 0; j < urls->len; j++) {
-      const char *url = urls->pdata[j];
-      if (g_str_has_prefix (url, "stun:")) {
-        g_autofree char *stun = g_strconcat ("stun://", url + 5, NULL);
-        g_object_set (self->webrtc, "stun-server", stun, NULL);
-      } else if ((g_str_has_prefix (url, "turn:")
-              || g_str_has_prefix (url, "turns:")) && username
-          && credential) {
-        gboolean tls = g_str_has_prefix (url, "turns:");
-        g_autofree char *user = g_uri_escape_string (username, NULL, FALSE);
-        g_autofree char *pass = g_uri_escape_string (credential, NULL,
-            FALSE);
-        g_autofree char *turn = g_strdup_printf ("%s://%s:%s@%s",
-            tls ? "turns" : "turn", user, pass, url + (tls ? 6 : 5));
-        gboolean ok = FALSE;
-        g_signal_emit_by_name (self->webrtc, "add-turn-server", turn, &ok);
-        /* Never log the credential: only the server part. */
-        if (!ok)
-          g_warning ("recording %s: TURN server %s refused", self->id,
-              url + (tls ? 6 : 5));
-        memset (turn, 0, strlen (turn));
-        memset (pass, 0, strlen (pass));
-      }
-    }
-  }
-}
-
 /* Without a reference: the owner's last unref disposes us, and dispose
  * stops webrtcbin (joining its threads) before anything else. */
 static void
@@ -1012,7 +926,11 @@ wr_recording_pipeline_new (const char *id, const char *dir,
   gst_util_set_object_arg (G_OBJECT (self->webrtc), "bundle-policy",
       "max-bundle");
   gst_bin_add (GST_BIN (self->pipeline), self->webrtc);
-  configure_ice (self, ice_addresses, ice_servers);
+  {
+    g_autofree char *log_name = g_strdup_printf ("recording %s", self->id);
+    wr_webrtc_configure_ice (self->webrtc, ice_addresses, ice_servers,
+        log_name);
+  }
   connect_plain (self->webrtc, "on-ice-candidate",
       G_CALLBACK (on_ice_candidate), self);
   connect_plain (self->webrtc, "notify::connection-state",

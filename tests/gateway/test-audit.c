@@ -17,23 +17,9 @@
 #include "gateway/grant-signer.h"
 #include "gateway/store-audit.h"
 #include "gateway/store.h"
-#include "tests/lib/pg-server.h"
+#include "tests/lib/store-backend.h"
 
 #define TEST_TIMEOUT_S 120
-
-typedef struct {
-  const char *name;
-  gboolean pg;
-} Backend;
-
-static const Backend backends[] = {
-  { "sqlite", FALSE },
-  { "postgresql", TRUE },
-};
-
-static WrPgServer *pg_server;
-static GError *pg_error;
-static gboolean pg_tried;
 
 typedef struct {
   char *dir;        /* temp dir: keys, SQLite file */
@@ -48,7 +34,7 @@ typedef struct {
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  const Backend *backend = data;
+  const WrTestBackend *backend = data;
   g_autoptr (GError) error = NULL;
   g_autofree char *key = NULL;
   g_autofree char *other = NULL;
@@ -56,17 +42,7 @@ setup (Fixture *f, gconstpointer data)
   alarm (TEST_TIMEOUT_S);
   f->dir = g_dir_make_tmp ("wr-audit-XXXXXX", &error);
   g_assert_no_error (error);
-  if (backend->pg) {
-    if (!pg_tried) {
-      pg_tried = TRUE;
-      pg_server = wr_pg_server_start (&pg_error);
-    }
-    g_assert_no_error (pg_error);
-    f->location = wr_pg_server_create_database (pg_server, &error);
-    g_assert_no_error (error);
-  } else {
-    f->location = g_build_filename (f->dir, "store.db", NULL);
-  }
+  f->location = wr_test_backend_location (backend, f->dir, "store.db");
   f->store = wr_store_open (f->location, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (wr_store_get_backend_name (f->store), ==, backend->name);
@@ -85,21 +61,12 @@ setup (Fixture *f, gconstpointer data)
 static void
 teardown (Fixture *f, gconstpointer data)
 {
-  g_autoptr (GDir) dir = NULL;
-  const char *name;
-
   wr_audit_free (f->audit);
   wr_grant_signer_free (f->signer);
   wr_grant_signer_free (f->other_signer);
   wr_db_close (f->db);
   wr_store_close (f->store);
-  dir = g_dir_open (f->dir, 0, NULL);
-  while (dir && (name = g_dir_read_name (dir))) {
-    g_autofree char *path = g_build_filename (f->dir, name, NULL);
-
-    g_unlink (path);
-  }
-  g_rmdir (f->dir);
+  wr_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->location);
   alarm (0);
@@ -808,8 +775,8 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, NULL);
 
-  for (guint i = 0; i < G_N_ELEMENTS (backends); i++) {
-    const Backend *b = &backends[i];
+  for (guint i = 0; i < G_N_ELEMENTS (wr_test_backends); i++) {
+    const WrTestBackend *b = &wr_test_backends[i];
     struct {
       const char *name;
       void (*func) (Fixture *, gconstpointer);
@@ -844,7 +811,6 @@ main (int argc, char **argv)
   }
 
   ret = g_test_run ();
-  wr_pg_server_stop (pg_server);
-  g_clear_error (&pg_error);
+  wr_test_backends_shutdown ();
   return ret;
 }

@@ -17,25 +17,11 @@
 #include "gateway/db.h"
 #include "gateway/store-audit.h"
 #include "gateway/store.h"
-#include "tests/lib/pg-server.h"
+#include "tests/lib/store-backend.h"
 
 #define TEST_TIMEOUT_S 120
 #define PASSWORD "alice's good password"
 #define ADDRESS "192.0.2.7"
-
-typedef struct {
-  const char *name;
-  gboolean pg;
-} Backend;
-
-static const Backend backends[] = {
-  { "sqlite", FALSE },
-  { "postgresql", TRUE },
-};
-
-static WrPgServer *pg_server;
-static GError *pg_error;
-static gboolean pg_tried;
 
 typedef struct {
   char *dir;
@@ -71,25 +57,17 @@ close_all (Fixture *f)
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  const Backend *backend = data;
+  const WrTestBackend *backend = data;
   g_autoptr (GError) error = NULL;
   g_autofree char *hash = NULL;
   g_autoptr (WrUser) alice = NULL;
 
   alarm (TEST_TIMEOUT_S);
-  if (backend->pg) {
-    if (!pg_tried) {
-      pg_tried = TRUE;
-      pg_server = wr_pg_server_start (&pg_error);
-    }
-    g_assert_no_error (pg_error);
-    f->location = wr_pg_server_create_database (pg_server, &error);
-    g_assert_no_error (error);
-  } else {
+  if (!backend->pg) {
     f->dir = g_dir_make_tmp ("wr-auth-audit-XXXXXX", &error);
     g_assert_no_error (error);
-    f->location = g_build_filename (f->dir, "store.db", NULL);
   }
+  f->location = wr_test_backend_location (backend, f->dir, "store.db");
   f->keyring = wr_keyring_new_from_data (
       "k1 AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8\n", &error);
   g_assert_no_error (error);
@@ -106,13 +84,7 @@ teardown (Fixture *f, gconstpointer data)
   close_all (f);
   g_clear_pointer (&f->keyring, wr_keyring_free);
   if (f->dir) {
-    const char *suffixes[] = { "", "-wal", "-shm" };
-
-    for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
-      g_autofree char *path = g_strconcat (f->location, suffixes[i], NULL);
-
-      g_unlink (path);
-    }
+    wr_test_sqlite_remove (f->location);
     g_rmdir (f->dir);
   }
   g_free (f->dir);
@@ -398,22 +370,21 @@ main (int argc, char **argv)
   int ret;
 
   g_test_init (&argc, &argv, NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (backends); i++) {
+  for (guint i = 0; i < G_N_ELEMENTS (wr_test_backends); i++) {
     g_autofree char *rows = g_strdup_printf ("/gateway/auth-audit/%s/"
-        "sign-ins-leave-rows", backends[i].name);
+        "sign-ins-leave-rows", wr_test_backends[i].name);
     g_autofree char *closed = g_strdup_printf ("/gateway/auth-audit/%s/"
-        "no-row-no-sign-in", backends[i].name);
+        "no-row-no-sign-in", wr_test_backends[i].name);
     g_autofree char *totp = g_strdup_printf ("/gateway/auth-audit/%s/"
-        "second-factor", backends[i].name);
+        "second-factor", wr_test_backends[i].name);
 
-    g_test_add (rows, Fixture, &backends[i], setup, test_rows, teardown);
-    g_test_add (closed, Fixture, &backends[i], setup, test_fail_closed,
+    g_test_add (rows, Fixture, &wr_test_backends[i], setup, test_rows, teardown);
+    g_test_add (closed, Fixture, &wr_test_backends[i], setup, test_fail_closed,
         teardown);
-    g_test_add (totp, Fixture, &backends[i], setup, test_second_factor,
+    g_test_add (totp, Fixture, &wr_test_backends[i], setup, test_second_factor,
         teardown);
   }
   ret = g_test_run ();
-  wr_pg_server_stop (pg_server);
-  g_clear_error (&pg_error);
+  wr_test_backends_shutdown ();
   return ret;
 }

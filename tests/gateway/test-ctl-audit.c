@@ -16,23 +16,9 @@
 #include "gateway/db.h"
 #include "gateway/grant-signer.h"
 #include "gateway/store.h"
-#include "tests/lib/pg-server.h"
+#include "tests/lib/store-backend.h"
 
 #define TEST_TIMEOUT_S 120
-
-typedef struct {
-  const char *name;
-  gboolean pg;
-} Backend;
-
-static const Backend backends[] = {
-  { "sqlite", FALSE },
-  { "postgresql", TRUE },
-};
-
-static WrPgServer *pg_server;
-static GError *pg_error;
-static gboolean pg_tried;
 
 typedef struct {
   char *dir;
@@ -63,7 +49,7 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (CtlResult, ctl_result_clear)
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  const Backend *backend = data;
+  const WrTestBackend *backend = data;
   g_autoptr (GError) error = NULL;
   g_autofree char *conf = NULL;
   g_autofree char *key = NULL;
@@ -74,20 +60,13 @@ setup (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   f->state_dir = g_build_filename (f->dir, "state", NULL);
   g_assert_cmpint (g_mkdir (f->state_dir, 0700), ==, 0);
-  if (backend->pg) {
-    if (!pg_tried) {
-      pg_tried = TRUE;
-      pg_server = wr_pg_server_start (&pg_error);
-    }
-    g_assert_no_error (pg_error);
-    f->location = wr_pg_server_create_database (pg_server, &error);
-    g_assert_no_error (error);
+  f->location = wr_test_backend_location (backend, f->state_dir,
+      "webremote.db");
+  if (backend->pg)
     conf = g_strdup_printf ("[gateway]\nstate-dir=%s\n[store]\nurl=%s\n",
         f->state_dir, f->location);
-  } else {
-    f->location = g_build_filename (f->state_dir, "webremote.db", NULL);
+  else
     conf = g_strdup_printf ("[gateway]\nstate-dir=%s\n", f->state_dir);
-  }
   f->config = g_build_filename (f->dir, "gateway.conf", NULL);
   g_assert_true (g_file_set_contents (f->config, conf, -1, &error));
   f->store = wr_store_open (f->location, &error);
@@ -105,24 +84,6 @@ setup (Fixture *f, gconstpointer data)
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir && (name = g_dir_read_name (dir))) {
-    g_autofree char *child = g_build_filename (path, name, NULL);
-
-    if (g_file_test (child, G_FILE_TEST_IS_DIR)
-        && !g_file_test (child, G_FILE_TEST_IS_SYMLINK))
-      remove_tree (child);
-    else
-      g_unlink (child);
-  }
-  g_rmdir (path);
-}
-
-static void
 teardown (Fixture *f, gconstpointer data)
 {
   wr_audit_free (f->audit);
@@ -130,7 +91,7 @@ teardown (Fixture *f, gconstpointer data)
   wr_grant_signer_free (f->other);
   wr_db_close (f->db);
   wr_store_close (f->store);
-  remove_tree (f->dir);
+  wr_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->state_dir);
   g_free (f->location);
@@ -475,8 +436,8 @@ main (int argc, char **argv)
   int ret;
 
   g_test_init (&argc, &argv, NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (backends); i++) {
-    const Backend *b = &backends[i];
+  for (guint i = 0; i < G_N_ELEMENTS (wr_test_backends); i++) {
+    const WrTestBackend *b = &wr_test_backends[i];
     struct {
       const char *name;
       void (*func) (Fixture *, gconstpointer);
@@ -495,7 +456,6 @@ main (int argc, char **argv)
     }
   }
   ret = g_test_run ();
-  wr_pg_server_stop (pg_server);
-  g_clear_error (&pg_error);
+  wr_test_backends_shutdown ();
   return ret;
 }

@@ -16,26 +16,12 @@
 #include "gateway/db.h"
 #include "gateway/store-audit.h"
 #include "gateway/store.h"
-#include "tests/lib/pg-server.h"
+#include "tests/lib/store-backend.h"
 
 /* Per-test watchdog: SIGALRM's default action ends the program, which
  * fails the test (and the pg-server guard stops the cluster). Argon2id
  * makes every password command take a fraction of a second. */
 #define TEST_TIMEOUT_S 120
-
-typedef struct {
-  const char *name;
-  gboolean pg;
-} Backend;
-
-static const Backend backends[] = {
-  { "sqlite", FALSE },
-  { "postgresql", TRUE },
-};
-
-static WrPgServer *pg_server;
-static GError *pg_error;
-static gboolean pg_tried;
 
 typedef struct {
   char *dir;          /* temp dir: config file, SQLite state */
@@ -144,7 +130,7 @@ ctl (Fixture *f, const char *input, CtlResult *r, ...)
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  const Backend *backend = data;
+  const WrTestBackend *backend = data;
   g_autoptr (GError) error = NULL;
   g_autofree char *conf = NULL;
 
@@ -153,20 +139,13 @@ setup (Fixture *f, gconstpointer data)
   g_assert_no_error (error);
   f->state_dir = g_build_filename (f->dir, "state", NULL);
   g_assert_cmpint (g_mkdir (f->state_dir, 0700), ==, 0);
+  f->location = wr_test_backend_location (backend, f->state_dir,
+      "webremote.db");
   if (backend->pg) {
-    if (!pg_tried) {
-      pg_tried = TRUE;
-      pg_server = wr_pg_server_start (&pg_error);
-    }
-    /* No skip: scripts/test installs PostgreSQL. */
-    g_assert_no_error (pg_error);
-    f->location = wr_pg_server_create_database (pg_server, &error);
-    g_assert_no_error (error);
     /* The state directory must not matter: the store is [store] url. */
     conf = g_strdup_printf ("[gateway]\nstate-dir=%s\n[store]\nurl=%s\n",
         f->state_dir, f->location);
   } else {
-    f->location = g_build_filename (f->state_dir, "webremote.db", NULL);
     conf = g_strdup_printf ("[gateway]\nstate-dir=%s\n", f->state_dir);
   }
   f->config = g_build_filename (f->dir, "gateway.conf", NULL);
@@ -177,27 +156,10 @@ setup (Fixture *f, gconstpointer data)
 }
 
 static void
-remove_tree (const char *path)
-{
-  g_autoptr (GDir) dir = g_dir_open (path, 0, NULL);
-  const char *name;
-
-  while (dir && (name = g_dir_read_name (dir))) {
-    g_autofree char *child = g_build_filename (path, name, NULL);
-
-    if (g_file_test (child, G_FILE_TEST_IS_DIR))
-      remove_tree (child);
-    else
-      g_unlink (child);
-  }
-  g_rmdir (path);
-}
-
-static void
 teardown (Fixture *f, gconstpointer data)
 {
   g_clear_pointer (&f->store, wr_store_close);
-  remove_tree (f->dir);
+  wr_test_remove_tree (f->dir);
   g_free (f->dir);
   g_free (f->state_dir);
   g_free (f->location);
@@ -865,7 +827,7 @@ test_bad_input (Fixture *f, gconstpointer data)
 static void
 test_store_location (Fixture *f, gconstpointer data)
 {
-  const Backend *backend = data;
+  const WrTestBackend *backend = data;
   g_auto (CtlResult) r = { 0 };
   g_autofree char *empty_conf = g_build_filename (f->dir, "empty.conf",
       NULL);
@@ -1242,8 +1204,8 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, NULL);
 
-  for (guint i = 0; i < G_N_ELEMENTS (backends); i++) {
-    const Backend *b = &backends[i];
+  for (guint i = 0; i < G_N_ELEMENTS (wr_test_backends); i++) {
+    const WrTestBackend *b = &wr_test_backends[i];
     struct {
       const char *name;
       void (*func) (Fixture *, gconstpointer);
@@ -1267,7 +1229,6 @@ main (int argc, char **argv)
   }
 
   ret = g_test_run ();
-  wr_pg_server_stop (pg_server);
-  g_clear_error (&pg_error);
+  wr_test_backends_shutdown ();
   return ret;
 }

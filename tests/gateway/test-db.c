@@ -10,25 +10,11 @@
 #include <glib/gstdio.h>
 
 #include "gateway/db.h"
-#include "tests/lib/pg-server.h"
+#include "tests/lib/store-backend.h"
 
 /* Per-test watchdog: SIGALRM's default action ends the program, which
  * fails the test (and the pg-server guard cleans up). */
 #define TEST_TIMEOUT_S 60
-
-typedef struct {
-  const char *name;
-  gboolean pg;
-} Backend;
-
-static const Backend backends[] = {
-  { "sqlite", FALSE },
-  { "postgresql", TRUE },
-};
-
-static WrPgServer *pg_server;
-static GError *pg_error;
-static gboolean pg_tried;
 
 typedef struct {
   char *dir;
@@ -39,25 +25,15 @@ typedef struct {
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  const Backend *backend = data;
+  const WrTestBackend *backend = data;
   g_autoptr (GError) error = NULL;
 
   alarm (TEST_TIMEOUT_S);
-  if (backend->pg) {
-    if (!pg_tried) {
-      pg_tried = TRUE;
-      pg_server = wr_pg_server_start (&pg_error);
-    }
-    /* No skip: scripts/test installs PostgreSQL, so a missing server is a
-     * broken setup. */
-    g_assert_no_error (pg_error);
-    f->location = wr_pg_server_create_database (pg_server, &error);
-    g_assert_no_error (error);
-  } else {
+  if (!backend->pg) {
     f->dir = g_dir_make_tmp ("wr-db-XXXXXX", &error);
     g_assert_no_error (error);
-    f->location = g_build_filename (f->dir, "test.db", NULL);
   }
+  f->location = wr_test_backend_location (backend, f->dir, "test.db");
   f->db = wr_db_open (f->location, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (wr_db_get_backend_name (f->db), ==, backend->name);
@@ -68,13 +44,7 @@ teardown (Fixture *f, gconstpointer data)
 {
   wr_db_close (f->db);
   if (f->dir) {
-    const char *suffixes[] = { "", "-wal", "-shm" };
-
-    for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
-      g_autofree char *path = g_strconcat (f->location, suffixes[i], NULL);
-
-      g_unlink (path);
-    }
+    wr_test_sqlite_remove (f->location);
     g_rmdir (f->dir);
     g_free (f->dir);
   }
@@ -366,8 +336,8 @@ test_pg_reconnects (Fixture *f, gconstpointer data)
 
   /* What a server restart or an idle-connection reaper does. */
   kill = g_strdup_printf ("SELECT pg_terminate_backend (%s)", pid);
-  g_assert_true (wr_pg_server_exec (wr_pg_server_get_url (pg_server), kill,
-          &error));
+  g_assert_true (wr_pg_server_exec (wr_pg_server_get_url (
+              wr_test_backend_get_pg_server ()), kill, &error));
   g_assert_no_error (error);
 
   /* The statement that finds the connection dead may fail; the next one
@@ -428,8 +398,8 @@ main (int argc, char **argv)
 
   g_test_init (&argc, &argv, NULL);
 
-  for (guint i = 0; i < G_N_ELEMENTS (backends); i++) {
-    const Backend *b = &backends[i];
+  for (guint i = 0; i < G_N_ELEMENTS (wr_test_backends); i++) {
+    const WrTestBackend *b = &wr_test_backends[i];
     struct {
       const char *name;
       void (*func) (Fixture *, gconstpointer);
@@ -449,11 +419,10 @@ main (int argc, char **argv)
     }
   }
   g_test_add ("/gateway/db/postgresql/reconnects-after-connection-loss",
-      Fixture, &backends[1], setup, test_pg_reconnects, teardown);
+      Fixture, &wr_test_backends[1], setup, test_pg_reconnects, teardown);
   g_test_add_func ("/gateway/db/open-errors-are-clear", test_open_errors);
 
   ret = g_test_run ();
-  wr_pg_server_stop (pg_server);
-  g_clear_error (&pg_error);
+  wr_test_backends_shutdown ();
   return ret;
 }

@@ -12,25 +12,11 @@
 #include "gateway/db.h"
 #include "gateway/migrations.h"
 #include "gateway/store.h"
-#include "tests/lib/pg-server.h"
+#include "tests/lib/store-backend.h"
 
 /* Per-test watchdog: SIGALRM's default action ends the program, which
  * fails the test (and the pg-server guard stops the cluster). */
 #define TEST_TIMEOUT_S 60
-
-typedef struct {
-  const char *name;
-  gboolean pg;
-} Backend;
-
-static const Backend backends[] = {
-  { "sqlite", FALSE },
-  { "postgresql", TRUE },
-};
-
-static WrPgServer *pg_server;
-static GError *pg_error;
-static gboolean pg_tried;
 
 typedef struct {
   char *dir;
@@ -41,25 +27,15 @@ typedef struct {
 static void
 setup (Fixture *f, gconstpointer data)
 {
-  const Backend *backend = data;
+  const WrTestBackend *backend = data;
   g_autoptr (GError) error = NULL;
 
   alarm (TEST_TIMEOUT_S);
-  if (backend->pg) {
-    if (!pg_tried) {
-      pg_tried = TRUE;
-      pg_server = wr_pg_server_start (&pg_error);
-    }
-    /* No skip: scripts/test installs PostgreSQL, so a server that does not
-     * start is a failure. */
-    g_assert_no_error (pg_error);
-    f->location = wr_pg_server_create_database (pg_server, &error);
-    g_assert_no_error (error);
-  } else {
+  if (!backend->pg) {
     f->dir = g_dir_make_tmp ("wr-store-XXXXXX", &error);
     g_assert_no_error (error);
-    f->location = g_build_filename (f->dir, "store.db", NULL);
   }
+  f->location = wr_test_backend_location (backend, f->dir, "store.db");
   f->store = wr_store_open (f->location, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (wr_store_get_backend_name (f->store), ==, backend->name);
@@ -70,13 +46,7 @@ teardown (Fixture *f, gconstpointer data)
 {
   wr_store_close (f->store);
   if (f->dir) {
-    const char *suffixes[] = { "", "-wal", "-shm" };
-
-    for (guint i = 0; i < G_N_ELEMENTS (suffixes); i++) {
-      g_autofree char *path = g_strconcat (f->location, suffixes[i], NULL);
-
-      g_unlink (path);
-    }
+    wr_test_sqlite_remove (f->location);
     g_rmdir (f->dir);
     g_free (f->dir);
   }
@@ -1528,8 +1498,8 @@ main (int argc, char **argv)
   g_test_add_func ("/gateway/store/permission-strings",
       test_permission_strings);
 
-  for (guint i = 0; i < G_N_ELEMENTS (backends); i++) {
-    const Backend *b = &backends[i];
+  for (guint i = 0; i < G_N_ELEMENTS (wr_test_backends); i++) {
+    const WrTestBackend *b = &wr_test_backends[i];
     struct {
       const char *name;
       void (*func) (Fixture *, gconstpointer);
@@ -1567,7 +1537,6 @@ main (int argc, char **argv)
   }
 
   ret = g_test_run ();
-  wr_pg_server_stop (pg_server);
-  g_clear_error (&pg_error);
+  wr_test_backends_shutdown ();
   return ret;
 }

@@ -12,6 +12,7 @@
 
 #include "common/protocol.h"
 #include "harness.h"
+#include "pipelines/webrtc-ice.h"
 
 struct _WrTestViewer {
   gint ref_count;
@@ -704,9 +705,8 @@ on_bus_message (GstBus *bus, GstMessage *message, gpointer user_data)
 static gboolean
 create_pipeline (WrTestViewer *v)
 {
-  GstElement *ice = NULL;
+  static const char *const loopback[] = { "127.0.0.1", NULL };
   g_autoptr (GstBus) bus = NULL;
-  gboolean added = FALSE;
 
   v->pipeline = gst_pipeline_new (NULL);
   v->webrtc = gst_element_factory_make ("webrtcbin", NULL);
@@ -720,24 +720,7 @@ create_pipeline (WrTestViewer *v)
 
   /* libnice skips loopback unless asked, and must gather nothing else:
    * all test traffic stays on 127.0.0.1 (platform-notes.md). */
-  g_object_get (v->webrtc, "ice-agent", &ice, NULL);
-  if (ice) {
-    g_signal_emit_by_name (ice, "add-local-ip-address", "127.0.0.1", &added);
-    g_object_set (ice, "ice-tcp", FALSE, NULL);
-    /* libnice also looks for a UPnP gateway with SSDP multicast on every
-     * interface, eth0 included: turn that off. */
-    if (g_object_class_find_property (G_OBJECT_GET_CLASS (ice), "agent")) {
-      GObject *nice = NULL;
-
-      g_object_get (ice, "agent", &nice, NULL);
-      if (nice && g_object_class_find_property (G_OBJECT_GET_CLASS (nice),
-              "upnp"))
-        g_object_set (nice, "upnp", FALSE, NULL);
-      g_clear_object (&nice);
-    }
-    gst_object_unref (ice);
-  }
-  if (!added)
+  if (!wr_webrtc_configure_ice (v->webrtc, loopback, NULL, NULL))
     g_printerr ("viewer: could not restrict ICE to 127.0.0.1\n");
 
   g_signal_connect (v->webrtc, "on-ice-candidate",

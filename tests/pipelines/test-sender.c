@@ -8,6 +8,8 @@
 #include <gst/webrtc/webrtc.h>
 #include <string.h>
 
+#include "pipelines/webrtc-ice.h"
+
 struct _WrTestSender {
   GstElement *pipeline;
   GstElement *webrtc;
@@ -184,9 +186,8 @@ wr_test_sender_new (const char *codec, int width, int height, int fps,
   g_autoptr (GstElement) enc = NULL;
   g_autoptr (GstPad) enc_src = NULL;
   g_autoptr (GstBus) bus = NULL;
-  GstWebRTCICE *ice = NULL;
+  static const char *const loopback[] = { "127.0.0.1", NULL };
   GstWebRTCRTPTransceiver *trans = NULL;
-  gboolean added = FALSE;
 
   if (!gst_is_initialized ())
     gst_init (NULL, NULL);
@@ -236,20 +237,7 @@ wr_test_sender_new (const char *codec, int width, int height, int fps,
   gst_pad_add_probe (enc_src, GST_PAD_PROBE_TYPE_BUFFER, frame_probe, s,
       NULL);
 
-  g_object_get (s->webrtc, "ice-agent", &ice, NULL);
-  if (ice) {
-    GObject *nice = NULL;
-
-    g_signal_emit_by_name (ice, "add-local-ip-address", "127.0.0.1", &added);
-    g_object_set (ice, "ice-tcp", FALSE, NULL);
-    g_object_get (ice, "agent", &nice, NULL);
-    if (nice && g_object_class_find_property (G_OBJECT_GET_CLASS (nice),
-            "upnp"))
-      g_object_set (nice, "upnp", FALSE, NULL);
-    g_clear_object (&nice);
-    gst_object_unref (ice);
-  }
-  if (!added)
+  if (!wr_webrtc_configure_ice (s->webrtc, loopback, NULL, NULL))
     g_printerr ("sender: could not restrict ICE to 127.0.0.1\n");
   g_signal_connect (s->webrtc, "on-ice-candidate",
       G_CALLBACK (on_ice_candidate), s);
