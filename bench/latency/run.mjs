@@ -701,7 +701,7 @@ async function main() {
     for (const s of SIZES) {
       const [width, height] = s.split('x').map(Number);
       const size = { width, height };
-      const { child: xvfb, display } = await startXvfb({ width, height, logName: `xvfb-${s}` });
+      const { child: xvfb, display } = await startXvfb({ width, height, logName: `xvfb-${s}`, animate: false });
       try {
         // Pixel-exact decode of an X screenshot.
         const fixed = 0x5ca1ab1e;
