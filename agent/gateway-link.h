@@ -10,9 +10,8 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (WrGatewayLink, wr_gateway_link, WR, GATEWAY_LINK,
     GObject)
 
-/* JSON ping every 20 s; the link is dead when nothing came for 60 s. */
-#define WR_GATEWAY_PING_INTERVAL_MS 20000
-#define WR_GATEWAY_DEAD_AFTER_MS 60000
+/* Built on WrWsLink (common/ws-link.h): JSON ping every 20 s, the link is
+ * dead when nothing came for 60 s, full-jitter reconnects. */
 
 /**
  * wr_gateway_link_new:

@@ -8,42 +8,23 @@
 
 #include "pipelines/recorder-link.h"
 
-#include <libsoup/soup.h>
 #include <string.h>
 
-#include "common/backoff.h"
-#include "common/crypto.h"
-#include "common/pinned-tls-database.h"
 #include "common/protocol.h"
+#include "common/ws-link.h"
 #include "pipelines/recording-pipeline.h"
 
-/* The protocol's 64 KiB messages plus slack, as the agent does. */
-#define WR_MAX_INCOMING_PAYLOAD (1024 * 1024 + 64 * 1024)
-#define WR_KEEPALIVE_TICK_MS 1000
-#define WR_CONNECT_TIMEOUT_MS 30000
 #define WR_SHUTDOWN_TIMEOUT_MS 12000
 
 struct _WrRecorderLink {
   GObject parent;
 
   char *display_url;
-  char *ws_url;
   char *name;
   char *dir;
-  char *token;
   char **ice_addresses;
   guint segment_seconds;
-  GTlsDatabase *tls_database;
-  SoupSession *session;
-
-  WrBackoff backoff;
-  GCancellable *cancellable;
-  SoupWebsocketConnection *conn;
-  guint reconnect_id;
-  guint connect_timeout_id;
-  guint keepalive_id;
-  gint64 last_rx_us;
-  gint64 last_ping_us;
+  WrWsLink *ws;
 
   /* sid -> WrRecordingPipeline */
   GHashTable *recordings;
@@ -56,24 +37,14 @@ struct _WrRecorderLink {
 
 G_DEFINE_FINAL_TYPE (WrRecorderLink, wr_recorder_link, G_TYPE_OBJECT)
 
-static void link_connect (WrRecorderLink *self);
 static void maybe_finish_shutdown (WrRecorderLink *self);
 
 /* ---- sending ---- */
 
-static gboolean
-is_open (WrRecorderLink *self)
-{
-  return self->conn && soup_websocket_connection_get_state (self->conn)
-      == SOUP_WEBSOCKET_STATE_OPEN;
-}
-
 static void
 send_text (WrRecorderLink *self, const char *text)
 {
-  if (is_open (self))
-    soup_websocket_connection_send_text (self->conn, text);
-  else
+  if (!wr_ws_link_send (self->ws, text))
     g_message ("the gateway link is down; dropping a message");
 }
 
@@ -312,7 +283,7 @@ handle_message (WrRecorderLink *self, JsonObject *msg, const char *ref)
     g_message ("the gateway accepted recorder %s (gateway %s)",
         wr_message_get_string (msg, "name"),
         wr_message_get_string (msg, "version"));
-    wr_backoff_reset (&self->backoff);
+    wr_ws_link_reset_backoff (self->ws);
   } else if (g_str_equal (type, "record.start")) {
     handle_record_start (self, msg, ref);
   } else if (g_str_equal (type, "sdp.offer")) {
@@ -336,11 +307,7 @@ handle_message (WrRecorderLink *self, JsonObject *msg, const char *ref)
       wr_recording_pipeline_stop (rec);
     }
   } else if (g_str_equal (type, "error")) {
-    g_warning ("the gateway reports an error: %s: %s",
-        wr_message_get_string (msg, "code"),
-        wr_message_get_string (msg, "message"));
-  } else if (g_str_equal (type, "pong")) {
-    /* keepalive answer: last_rx_us is enough */
+    /* logged by the link */
   } else {
     /* Valid on this channel but not handled: say so. */
     send_error (self, WR_PROTOCOL_ERROR_UNKNOWN_TYPE,
@@ -349,28 +316,6 @@ handle_message (WrRecorderLink *self, JsonObject *msg, const char *ref)
 }
 
 /* ---- connection ---- */
-
-static gboolean
-reconnect_cb (gpointer user_data)
-{
-  WrRecorderLink *self = user_data;
-
-  self->reconnect_id = 0;
-  link_connect (self);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-schedule_reconnect (WrRecorderLink *self)
-{
-  guint delay;
-
-  if (self->shutting_down || self->reconnect_id)
-    return;
-  delay = wr_backoff_next (&self->backoff);
-  g_message ("reconnecting to the gateway in %u ms", delay);
-  self->reconnect_id = g_timeout_add (delay, reconnect_cb, self);
-}
 
 static void
 stop_all (WrRecorderLink *self)
@@ -384,17 +329,33 @@ stop_all (WrRecorderLink *self)
 }
 
 static void
-drop_connection (WrRecorderLink *self)
+on_link_connected (WrWsLink *ws, gpointer user_data)
 {
-  g_autoptr (SoupWebsocketConnection) conn = g_steal_pointer (&self->conn);
+  WrRecorderLink *self = user_data;
+  g_autoptr (JsonBuilder) b = NULL;
 
-  g_clear_handle_id (&self->keepalive_id, g_source_remove);
-  if (!conn)
-    return;
-  g_signal_handlers_disconnect_by_data (conn, self);
-  if (soup_websocket_connection_get_state (conn) == SOUP_WEBSOCKET_STATE_OPEN)
-    soup_websocket_connection_close (conn, SOUP_WEBSOCKET_CLOSE_GOING_AWAY,
-        self->shutting_down ? "recorder shutting down" : "link timeout");
+  g_message ("connected to %s as recorder %s", self->display_url,
+      self->name);
+  b = wr_message_new ("recorder.hello");
+  json_builder_set_member_name (b, "name");
+  json_builder_add_string_value (b, self->name);
+  json_builder_set_member_name (b, "version");
+  json_builder_add_string_value (b, WR_VERSION);
+  send_builder (self, b);
+}
+
+static void
+on_link_message (WrWsLink *ws, JsonObject *msg, const char *ref,
+    gpointer user_data)
+{
+  handle_message (user_data, msg, ref);
+}
+
+static void
+on_link_closed (WrWsLink *ws, gpointer user_data)
+{
+  WrRecorderLink *self = user_data;
+
   /* The gateway ends the recorder's agent sessions with the link, so the
    * recordings cannot go on: finish their files cleanly. Their last
    * reports cannot reach the gateway, which marks them interrupted. */
@@ -403,202 +364,21 @@ drop_connection (WrRecorderLink *self)
         "their files", g_hash_table_size (self->recordings));
     stop_all (self);
   }
-  schedule_reconnect (self);
   maybe_finish_shutdown (self);
 }
 
-static gboolean
-keepalive_cb (gpointer user_data)
-{
-  WrRecorderLink *self = user_data;
-  gint64 now = g_get_monotonic_time ();
-
-  if (now - self->last_rx_us > (gint64) WR_RECORDER_DEAD_AFTER_MS * 1000) {
-    g_warning ("nothing from the gateway for %d s: the link is dead",
-        WR_RECORDER_DEAD_AFTER_MS / 1000);
-    self->keepalive_id = 0;
-    drop_connection (self);
-    return G_SOURCE_REMOVE;
-  }
-  if (now - self->last_ping_us
-      >= (gint64) WR_RECORDER_PING_INTERVAL_MS * 1000) {
-    g_autoptr (JsonBuilder) b = wr_message_new ("ping");
-    self->last_ping_us = now;
-    send_builder (self, b);
-  }
-  return G_SOURCE_CONTINUE;
-}
-
 static void
-on_ws_message (SoupWebsocketConnection *conn, gint type, GBytes *bytes,
-    gpointer user_data)
+on_link_connect_abandoned (WrWsLink *ws, gpointer user_data)
 {
-  WrRecorderLink *self = user_data;
-  g_autoptr (GError) error = NULL;
-  g_autoptr (JsonObject) msg = NULL;
-  g_autofree char *ref = NULL;
-  const char *data;
-  gsize len;
-
-  self->last_rx_us = g_get_monotonic_time ();
-  data = g_bytes_get_data (bytes, &len);
-  if (type != SOUP_WEBSOCKET_DATA_TEXT) {
-    send_error (self, WR_PROTOCOL_ERROR_BAD_JSON,
-        "binary messages are not part of the protocol", NULL);
-    return;
-  }
-  msg = wr_message_parse (data, len, WR_CHANNEL_GATEWAY_TO_RECORDER, &ref,
-      &error);
-  if (!msg) {
-    g_autofree char *text = NULL;
-
-    g_warning ("invalid message from the gateway (%s): %s",
-        wr_protocol_error_code_to_string (error->code), error->message);
-    /* Never answer an error with an error: two confused peers would
-     * ping-pong forever. */
-    if (!(data && len < WR_PROTOCOL_MAX_MESSAGE_SIZE
-            && g_strstr_len (data, (gssize) len, "\"type\":\"error\"")))
-      text = wr_message_error_from_gerror (error, ref);
-    if (text)
-      send_text (self, text);
-    return;
-  }
-  handle_message (self, msg, ref);
+  maybe_finish_shutdown (user_data);
 }
 
-static void
-on_ws_closed (SoupWebsocketConnection *conn, gpointer user_data)
-{
-  WrRecorderLink *self = user_data;
-  gushort code = soup_websocket_connection_get_close_code (conn);
-
-  if (!self->shutting_down)
-    g_warning ("the gateway closed the connection (code %u)", code);
-  drop_connection (self);
-}
-
-static void
-on_ws_error (SoupWebsocketConnection *conn, GError *error, gpointer user_data)
-{
-  g_warning ("gateway WebSocket error: %s", error->message);
-}
-
-/* Never accept a certificate the database refused: the pin or CA is the
- * only trust. Runs before the request (and the token) is written. */
-static gboolean
-on_accept_certificate (SoupMessage *msg, GTlsCertificate *cert,
-    GTlsCertificateFlags errors, gpointer user_data)
-{
-  WrRecorderLink *self = user_data;
-  g_autofree char *fingerprint = cert ? wr_certificate_fingerprint (cert)
-      : NULL;
-
-  if (self->tls_database && WR_IS_PINNED_TLS_DATABASE (self->tls_database))
-    g_warning ("gateway certificate fingerprint %s does not match the "
-        "pinned %s; refusing to connect", fingerprint ? fingerprint : "?",
-        wr_pinned_tls_database_get_pin (
-            WR_PINNED_TLS_DATABASE (self->tls_database)));
-  else
-    g_warning ("gateway certificate (fingerprint %s) is not trusted "
-        "(flags 0x%x); refusing to connect",
-        fingerprint ? fingerprint : "?", errors);
-  return FALSE;
-}
-
-static void
-on_connected (GObject *source, GAsyncResult *result, gpointer user_data)
-{
-  WrRecorderLink *self = user_data;
-  g_autoptr (GError) error = NULL;
-  SoupMessage *msg = soup_session_get_async_result_message (
-      SOUP_SESSION (source), result);
-  guint status = msg ? soup_message_get_status (msg) : 0;
-  SoupWebsocketConnection *conn;
-  g_autoptr (JsonBuilder) b = NULL;
-
-  conn = soup_session_websocket_connect_finish (SOUP_SESSION (source), result,
-      &error);
-  if (msg)
-    g_signal_handlers_disconnect_by_func (msg, on_accept_certificate, self);
-  g_clear_handle_id (&self->connect_timeout_id, g_source_remove);
-  g_clear_object (&self->cancellable);
-  if (self->shutting_down) {
-    g_clear_object (&conn);
-    maybe_finish_shutdown (self);
-    g_object_unref (self);
-    return;
-  }
-  if (!conn) {
-    if (status == SOUP_STATUS_UNAUTHORIZED || status == SOUP_STATUS_FORBIDDEN)
-      g_warning ("the gateway refused the recorder token (HTTP %u)", status);
-    else
-      g_warning ("cannot connect to the gateway %s: %s", self->display_url,
-          error->message);
-    schedule_reconnect (self);
-    g_object_unref (self);
-    return;
-  }
-
-  self->conn = conn;
-  g_object_set (conn, "max-incoming-payload-size",
-      (guint64) WR_MAX_INCOMING_PAYLOAD, NULL);
-  soup_websocket_connection_set_keepalive_interval (conn, 0);
-  g_signal_connect (conn, "message", G_CALLBACK (on_ws_message), self);
-  g_signal_connect (conn, "closed", G_CALLBACK (on_ws_closed), self);
-  g_signal_connect (conn, "error", G_CALLBACK (on_ws_error), self);
-  self->last_rx_us = self->last_ping_us = g_get_monotonic_time ();
-  self->keepalive_id = g_timeout_add (WR_KEEPALIVE_TICK_MS, keepalive_cb,
-      self);
-  g_message ("connected to %s as recorder %s", self->display_url,
-      self->name);
-
-  b = wr_message_new ("recorder.hello");
-  json_builder_set_member_name (b, "name");
-  json_builder_add_string_value (b, self->name);
-  json_builder_set_member_name (b, "version");
-  json_builder_add_string_value (b, WR_VERSION);
-  send_builder (self, b);
-  g_object_unref (self);
-}
-
-static gboolean
-connect_timeout_cb (gpointer user_data)
-{
-  WrRecorderLink *self = user_data;
-
-  self->connect_timeout_id = 0;
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  return G_SOURCE_REMOVE;
-}
-
-static void
-link_connect (WrRecorderLink *self)
-{
-  g_autoptr (SoupMessage) msg = NULL;
-  g_autofree char *auth = NULL;
-
-  if (self->shutting_down || self->conn || self->cancellable)
-    return;
-  msg = soup_message_new ("GET", self->ws_url);
-  if (!msg) {
-    g_warning ("invalid gateway URL %s", self->display_url);
-    return;
-  }
-  auth = g_strdup_printf ("Bearer %s", self->token);
-  soup_message_headers_replace (soup_message_get_request_headers (msg),
-      "Authorization", auth);
-  memset (auth, 0, strlen (auth));
-  g_signal_connect (msg, "accept-certificate",
-      G_CALLBACK (on_accept_certificate), self);
-  self->cancellable = g_cancellable_new ();
-  self->connect_timeout_id = g_timeout_add (WR_CONNECT_TIMEOUT_MS,
-      connect_timeout_cb, self);
-  g_message ("connecting to %s", self->ws_url);
-  soup_session_websocket_connect_async (self->session, msg, NULL, NULL,
-      G_PRIORITY_DEFAULT, self->cancellable, on_connected,
-      g_object_ref (self));
-}
+static const WrWsLinkCallbacks link_callbacks = {
+  .connected = on_link_connected,
+  .message = on_link_message,
+  .closed = on_link_closed,
+  .connect_abandoned = on_link_connect_abandoned,
+};
 
 /* ---- public ---- */
 
@@ -609,6 +389,17 @@ wr_recorder_link_new (const WrRecorderLinkOptions *options, GError **error)
   g_autoptr (GUri) uri = NULL;
   const char *host;
   g_autofree char *bracketed = NULL;
+  g_autofree char *ws_url = NULL;
+  WrWsLinkOptions link_options = {
+    .log_domain = G_LOG_DOMAIN,
+    .user_agent = "webremote-recorder/" WR_VERSION,
+    .credential_name = "recorder token",
+    .going_away = "recorder shutting down",
+    .channel = WR_CHANNEL_GATEWAY_TO_RECORDER,
+    /* docs/protocol.md: anything invalid is answered with an `error` */
+    .answer_invalid = TRUE,
+    .callbacks = &link_callbacks,
+  };
 
   uri = g_uri_parse (options->gateway_url, G_URI_FLAGS_NONE, error);
   if (!uri)
@@ -624,33 +415,30 @@ wr_recorder_link_new (const WrRecorderLinkOptions *options, GError **error)
       : g_strdup (host);
   self->display_url = g_strdup (options->gateway_url);
   if (g_uri_get_port (uri) > 0)
-    self->ws_url = g_strdup_printf ("wss://%s:%d/ws/recorder", bracketed,
+    ws_url = g_strdup_printf ("wss://%s:%d/ws/recorder", bracketed,
         g_uri_get_port (uri));
   else
-    self->ws_url = g_strdup_printf ("wss://%s/ws/recorder", bracketed);
+    ws_url = g_strdup_printf ("wss://%s/ws/recorder", bracketed);
   self->name = g_strdup (options->name);
   self->dir = g_strdup (options->dir);
-  self->token = g_strdup (options->token);
   self->ice_addresses = g_strdupv ((char **) options->ice_addresses);
   self->segment_seconds = options->segment_seconds;
-  if (options->tls_database)
-    self->tls_database = g_object_ref (options->tls_database);
-  self->session = soup_session_new_with_options (
-      "proxy-resolver", NULL,
-      "user-agent", "webremote-recorder/" WR_VERSION,
-      "timeout", 0,
-      NULL);
-  if (self->tls_database)
-    soup_session_set_tls_database (self->session, self->tls_database);
-  wr_backoff_init (&self->backoff, options->reconnect_min_ms,
-      options->reconnect_max_ms);
+
+  link_options.display_url = options->gateway_url;
+  link_options.ws_url = ws_url;
+  link_options.tls_database = options->tls_database;
+  link_options.reconnect_min_ms = options->reconnect_min_ms;
+  link_options.reconnect_max_ms = options->reconnect_max_ms;
+  link_options.user_data = self;
+  self->ws = wr_ws_link_new (&link_options);
+  wr_ws_link_set_bearer_token (self->ws, options->token);
   return self;
 }
 
 void
 wr_recorder_link_start (WrRecorderLink *self)
 {
-  link_connect (self);
+  wr_ws_link_start (self->ws);
 }
 
 guint
@@ -666,14 +454,11 @@ maybe_finish_shutdown (WrRecorderLink *self)
 
   if (!self->shutting_down || g_hash_table_size (self->recordings) > 0)
     return;
-  if (is_open (self)) {
-    /* every record.stopped is out: now close */
-    soup_websocket_connection_close (self->conn,
-        SOUP_WEBSOCKET_CLOSE_GOING_AWAY, "recorder shutting down");
+  /* every record.stopped is out: now close */
+  if (wr_ws_link_close (self->ws))
     return;  /* "closed" comes back here */
-  }
-  if (self->cancellable)
-    return;  /* on_connected comes back here */
+  if (wr_ws_link_is_connecting (self->ws))
+    return;  /* "connect_abandoned" comes back here */
   cb = self->shutdown_cb;
   self->shutdown_cb = NULL;
   g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
@@ -705,9 +490,7 @@ wr_recorder_link_shutdown (WrRecorderLink *self, GSourceFunc done,
   self->shutting_down = TRUE;
   self->shutdown_cb = done;
   self->shutdown_data = user_data;
-  g_clear_handle_id (&self->reconnect_id, g_source_remove);
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
+  wr_ws_link_stop (self->ws);
   self->shutdown_timeout_id = g_timeout_add (WR_SHUTDOWN_TIMEOUT_MS,
       shutdown_timeout_cb, self);
   stop_all (self);
@@ -722,12 +505,7 @@ wr_recorder_link_dispose (GObject *object)
   self->shutting_down = TRUE;
   self->shutdown_cb = NULL;
   g_clear_handle_id (&self->shutdown_timeout_id, g_source_remove);
-  g_clear_handle_id (&self->reconnect_id, g_source_remove);
-  g_clear_handle_id (&self->connect_timeout_id, g_source_remove);
-  g_clear_handle_id (&self->keepalive_id, g_source_remove);
-  if (self->cancellable)
-    g_cancellable_cancel (self->cancellable);
-  g_clear_object (&self->cancellable);
+  g_clear_pointer (&self->ws, wr_ws_link_destroy);
   if (self->recordings) {
     GHashTableIter iter;
     gpointer value;
@@ -737,12 +515,6 @@ wr_recorder_link_dispose (GObject *object)
       g_signal_handlers_disconnect_by_data (value, self);
     g_clear_pointer (&self->recordings, g_hash_table_unref);
   }
-  if (self->conn) {
-    g_signal_handlers_disconnect_by_data (self->conn, self);
-    g_clear_object (&self->conn);
-  }
-  g_clear_object (&self->session);
-  g_clear_object (&self->tls_database);
   G_OBJECT_CLASS (wr_recorder_link_parent_class)->dispose (object);
 }
 
@@ -752,12 +524,8 @@ wr_recorder_link_finalize (GObject *object)
   WrRecorderLink *self = WR_RECORDER_LINK (object);
 
   g_free (self->display_url);
-  g_free (self->ws_url);
   g_free (self->name);
   g_free (self->dir);
-  if (self->token)
-    memset (self->token, 0, strlen (self->token));
-  g_free (self->token);
   g_strfreev (self->ice_addresses);
   G_OBJECT_CLASS (wr_recorder_link_parent_class)->finalize (object);
 }

@@ -6,9 +6,8 @@
 
 G_BEGIN_DECLS
 
-/* JSON ping every 20 s; the link is dead when nothing came for 60 s. */
-#define WR_RECORDER_PING_INTERVAL_MS 20000
-#define WR_RECORDER_DEAD_AFTER_MS 60000
+/* The link is a WrWsLink (common/ws-link.h): JSON ping every 20 s, dead
+ * when nothing came for 60 s, full-jitter reconnects. */
 /* Recordings at once; a record.start beyond that gets record.failed. */
 #define WR_RECORDER_MAX_RECORDINGS 64
 
